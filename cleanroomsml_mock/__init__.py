@@ -1,0 +1,74 @@
+"""cleanroomsml-mock: an in-process mock of AWS Clean Rooms ML for boto3.
+
+from cleanroomsml_mock import mock_cleanroomsml
+
+@mock_cleanroomsml
+def test_training_dataset():
+    client = boto3.client("cleanroomsml", region_name="us-east-1")
+    ...
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .calls import Call, CallList
+    from .errors import (
+        AccessDeniedException,
+        ConflictException,
+        InternalServiceException,
+        ResourceNotFoundException,
+        ServiceError,
+        ServiceQuotaExceededException,
+        ThrottlingException,
+        ValidationException,
+    )
+    from .lifecycle import Lifecycle
+    from .mock import CleanRoomsMLMock, mock_cleanroomsml
+
+_LAZY = {
+    "mock_cleanroomsml": "mock",
+    "CleanRoomsMLMock": "mock",
+    "Call": "calls",
+    "CallList": "calls",
+    "Lifecycle": "lifecycle",
+    "ServiceError": "errors",
+    "ValidationException": "errors",
+    "AccessDeniedException": "errors",
+    "ResourceNotFoundException": "errors",
+    "ConflictException": "errors",
+    "ServiceQuotaExceededException": "errors",
+    "ThrottlingException": "errors",
+    "InternalServiceException": "errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cleanroomsml_mock' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "AccessDeniedException",
+    "Call",
+    "CallList",
+    "CleanRoomsMLMock",
+    "ConflictException",
+    "InternalServiceException",
+    "Lifecycle",
+    "ResourceNotFoundException",
+    "ServiceError",
+    "ServiceQuotaExceededException",
+    "ThrottlingException",
+    "ValidationException",
+    "mock_cleanroomsml",
+]

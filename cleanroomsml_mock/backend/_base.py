@@ -1,0 +1,206 @@
+"""What every resource family's backend builds on: identity, time, ARNs, the record
+tables, lifecycle steps, and the checks shared across families (tags, names, roles).
+
+A family is a mixin class with a cooperative ``__init__`` that declares its tables, and
+one method per operation named as boto3 names it, taking the operation's top-level input
+members as snake_case keywords. It returns a mapping or a ``Record``; the dispatcher
+trims it to the output shape. It raises the modelled errors; it never sees HTTP, JSON,
+pagination tokens or locks.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .. import ids
+from ..errors import (
+    AccessDeniedException,
+    ConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
+from ..lifecycle import Lifecycle, StatusTrack
+from ..records import Record
+
+if TYPE_CHECKING:
+    from ..store import World
+
+MAX_TAGS = 50
+
+
+def now() -> _dt.datetime:
+    """The current time in UTC, at the millisecond precision of the wire format."""
+    t = _dt.datetime.now(_dt.timezone.utc)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+class BackendBase:
+    def __init__(self, world: World, account_id: str, region: str) -> None:
+        self.world = world
+        self.account_id = account_id
+        self.region = region
+        # every ARN-addressable record of this account and region, whatever its kind
+        self.records: dict[str, Record] = {}
+        # kind -> the table that holds records of that kind
+        self.tables: dict[str, dict[str, Record]] = {}
+
+    # ------------------------------------------------------------ basics
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return self.world.config.lifecycle
+
+    def now(self) -> _dt.datetime:
+        return now()
+
+    def table(self, kind: str) -> dict[str, Record]:
+        """Declare (or get) the table of one kind of record."""
+        return self.tables.setdefault(kind, {})
+
+    @staticmethod
+    def new_id() -> str:
+        return ids.resource_id()
+
+    def new_arn(self, resource: str) -> str:
+        return ids.arn(self.region, self.account_id, resource)
+
+    # ------------------------------------------------------------ record bookkeeping
+
+    def new_record(
+        self,
+        kind: str,
+        arn: str,
+        data: dict[str, Any],
+        *,
+        path: tuple[str, ...] | None = None,
+        tags: dict[str, str] | None = None,
+        taggable: bool = True,
+    ) -> Record:
+        """Create, store and return a record; ``path`` starts its status lifecycle."""
+        t = self.now()
+        track = None
+        if path is not None:
+            track = StatusTrack(path[0])
+            track.begin(path, self.lifecycle)
+        record = Record(
+            kind=kind,
+            arn=arn,
+            data={k: v for k, v in data.items() if v is not None},
+            create_time=t,
+            update_time=t,
+            track=track,
+            tags=dict(tags or {}),
+            taggable=taggable,
+        )
+        self.table(kind)[arn] = record
+        self.records[arn] = record
+        return record
+
+    def remove(self, record: Record) -> None:
+        self.tables.get(record.kind, {}).pop(record.arn, None)
+        self.records.pop(record.arn, None)
+
+    def touch(self, record: Record) -> None:
+        record.update_time = max(self.now(), record.update_time)
+
+    def begin(self, record: Record, path: tuple[str, ...]) -> None:
+        """Start a transition (delete, cancel...) along ``path``; may remove the record."""
+        if record.track is None:
+            record.track = StatusTrack(path[0])
+        record.track.begin(path, self.lifecycle)
+        self.touch(record)
+        if record.track.removed:
+            self.remove(record)
+
+    def observe(self, record: Record) -> bool:
+        """A read of ``record``: advance its lifecycle; False if it has just gone."""
+        track = record.track
+        if track is None or not track.pending:
+            return not (track is not None and track.removed)
+        if track.observe(self.lifecycle):
+            self.touch(record)
+        if track.removed:
+            self.remove(record)
+            return False
+        return True
+
+    def observe_all(self, records: Iterable[Any]) -> list[Any]:
+        """Read every record of a page; records that have just gone are left out."""
+        return [r for r in records if not isinstance(r, Record) or self.observe(r)]
+
+    def find(self, kind: str, arn: str, noun: str) -> Record:
+        """The record, or a ``ResourceNotFoundException`` naming it. Not a read."""
+        record = self.tables.get(kind, {}).get(arn)
+        if record is None or (record.track is not None and record.track.removed):
+            raise ResourceNotFoundException(f"{noun} {arn} not found")
+        return record
+
+    def read(self, kind: str, arn: str, noun: str) -> Record:
+        """The record as a Get sees it: found, then advanced one read."""
+        record = self.find(kind, arn, noun)
+        if not self.observe(record):
+            raise ResourceNotFoundException(f"{noun} {arn} not found")
+        return record
+
+    # ------------------------------------------------------------ shared rules
+
+    def check_name_free(self, kind: str, name: str, noun: str, scope: Any = None) -> None:
+        """ConflictException if a record of ``kind`` (in ``scope`` if given) has ``name``."""
+        for record in self.tables.get(kind, {}).values():
+            if record.data.get("name") != name:
+                continue
+            if scope is not None and record.data.get("membershipIdentifier") != scope:
+                continue
+            raise ConflictException(f"A {noun} named '{name}' already exists")
+
+    def check_role_account(self, role_arn: str, member: str = "roleArn") -> None:
+        """A role of another account may not be passed (AccessDeniedException)."""
+        role_account = ids.arn_account(role_arn)
+        if role_account is not None and role_account != self.account_id:
+            raise AccessDeniedException(
+                f"{member} {role_arn} belongs to account {role_account}; a role from another "
+                f"account than the caller's ({self.account_id}) cannot be passed"
+            )
+
+    @staticmethod
+    def check_tags(tags: dict[str, str] | None, existing: dict[str, str] | None = None) -> None:
+        """The tag rules the model cannot express: no ``aws:`` keys, at most 50 tags."""
+        if not tags:
+            return
+        reserved = [k for k in tags if k.lower().startswith("aws:")]
+        if reserved:
+            raise ValidationException(
+                f"Tag keys starting with 'aws:' are reserved for AWS use: {', '.join(reserved)}"
+            )
+        merged = set(existing or {}) | set(tags)
+        if len(merged) > MAX_TAGS:
+            raise ValidationException(
+                f"A resource can have at most {MAX_TAGS} tags; this request would give it "
+                f"{len(merged)}"
+            )
+
+    # ------------------------------------------------------------ test controls
+
+    def set_record_status(
+        self,
+        record: Record,
+        status: str,
+        details: dict[str, Any] | None,
+        version: str | None = None,
+    ) -> None:
+        """``m.set_status``: force a record's status (families with versions override)."""
+        if version is not None:
+            raise ValueError(f"a {record.kind} has no versions")
+        if record.track is None:
+            record.track = StatusTrack(status)
+        record.track.force(status, details)
+        self.touch(record)
+
+    def step_record(self, record: Record) -> None:
+        """``m.advance``: take one pending lifecycle step of a record."""
+        if record.track is not None and record.track.step():
+            self.touch(record)
+            if record.track.removed:
+                self.remove(record)

@@ -1,0 +1,87 @@
+"""Training datasets (SPEC §4.1): account-level metadata about Glue tables of interactions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..errors import ConflictException, ValidationException
+from ..lifecycle import ACTIVE_ONLY
+from ..records import Record
+from ._base import BackendBase
+
+KIND = "training-dataset"
+NOUN = "Training dataset"
+REQUIRED_COLUMN_TYPES = ("USER_ID", "ITEM_ID", "TIMESTAMP")
+
+
+def _check_schema(training_data: list[dict[str, Any]]) -> None:
+    for i, dataset in enumerate(training_data, start=1):
+        schema = dataset.get("inputConfig", {}).get("schema", [])
+        path = f"trainingData.{i}.member.inputConfig.schema"
+        names = Counter(column["columnName"] for column in schema)
+        duplicated = sorted(n for n, c in names.items() if c > 1)
+        if duplicated:
+            raise ValidationException(f"{path}: duplicate column names {duplicated}")
+        types = Counter(t for column in schema for t in column.get("columnTypes", []))
+        for required in REQUIRED_COLUMN_TYPES:
+            if types[required] != 1:
+                raise ValidationException(
+                    f"{path}: the schema must have exactly one column of type {required} "
+                    f"(found {types[required]})"
+                )
+
+
+class TrainingDatasets(BackendBase):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.training_datasets = self.table(KIND)
+
+    def create_training_dataset(
+        self,
+        *,
+        name: str,
+        role_arn: str,
+        training_data: list[dict[str, Any]],
+        tags: dict[str, str] | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        self.check_role_account(role_arn)
+        _check_schema(training_data)
+        self.check_tags(tags)
+        self.check_name_free(KIND, name, "training dataset")
+        arn = self.new_arn(f"{KIND}/{self.new_id()}")
+        self.new_record(
+            KIND,
+            arn,
+            {
+                "trainingDatasetArn": arn,
+                "name": name,
+                "roleArn": role_arn,
+                "trainingData": training_data,
+                "description": description,
+            },
+            path=ACTIVE_ONLY,
+            tags=tags,
+        )
+        return {"trainingDatasetArn": arn}
+
+    def get_training_dataset(self, *, training_dataset_arn: str) -> Record:
+        return self.read(KIND, training_dataset_arn, NOUN)
+
+    def list_training_datasets(self) -> dict[str, Any]:
+        return {"trainingDatasets": list(self.training_datasets.values())}
+
+    def delete_training_dataset(self, *, training_dataset_arn: str) -> None:
+        record = self.find(KIND, training_dataset_arn, NOUN)
+        users = [
+            model.arn
+            for model in self.table("audience-model").values()
+            if model.data.get("trainingDatasetArn") == training_dataset_arn
+        ]
+        if users:
+            raise ConflictException(
+                f"{NOUN} {training_dataset_arn} is used by audience model(s) {', '.join(users)}; "
+                "delete them first"
+            )
+        self.remove(record)

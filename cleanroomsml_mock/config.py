@@ -1,0 +1,17 @@
+"""The options of a mock (the keyword arguments of ``mock_cleanroomsml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .lifecycle import Lifecycle
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class MockConfig:
+    account_id: str = DEFAULT_ACCOUNT_ID
+    lifecycle: Lifecycle = Lifecycle.IMMEDIATE
+    strict_memberships: bool = False
+    quotas: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,100 @@
+"""The single pipeline every request goes through, in-process or in server mode:
+
+route -> parse -> validate -> identify -> backend method (under the world's lock)
+-> paginate -> serialise, or render the error. Records the call.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import Any
+
+from .calls import Call
+from .errors import InternalServiceException, NotImplementedYet, ServiceError
+from .identity import resolve
+from .model import OperationSpec
+from .pagination import page
+from .protocol import WireRequest, WireResponse, parse_request, serialize_error, to_wire
+from .routing import router
+from .store import World
+from .validation import validate
+
+_error_shape_cache: dict[str, Any] = {}
+
+
+def _error_shape(code: str) -> Any:
+    if code not in _error_shape_cache:
+        from .model import error_shapes
+
+        _error_shape_cache.update(error_shapes())
+        _error_shape_cache.setdefault(code, None)
+    return _error_shape_cache[code]
+
+
+def _invoke(
+    world: World, spec: OperationSpec, params: dict[str, Any], account: str, region: str
+) -> Any:
+    kwargs = {spec.keywords[k]: v for k, v in params.items()}
+    pager = spec.paginator
+    token = limit = None
+    if pager is not None:
+        token = kwargs.pop(spec.keywords[pager.input_token], None)
+        limit = kwargs.pop(spec.keywords[pager.limit_key], None)
+    with world.lock:
+        backend = world.backend(account, region)
+        method = getattr(backend, spec.method_name, None)
+        if method is None:
+            raise NotImplementedYet(
+                f"cleanroomsml-mock does not implement {spec.name} yet "
+                f"({spec.http_method} {spec.request_uri})"
+            )
+        result = method(**kwargs)
+        if pager is not None:
+            items = result[pager.result_key]
+            chunk, next_token = page(spec.name, kwargs, items, token, limit)
+            result = dict(result)
+            result[pager.result_key] = backend.observe_all(chunk)
+            result[pager.output_token] = next_token
+        if spec.output_shape is None:
+            return None
+        return to_wire(spec.output_shape, result if result is not None else {})
+
+
+def dispatch(world: World, request: WireRequest) -> WireResponse:
+    """Answer one HTTP request to the Clean Rooms ML API from ``world``."""
+    spec: OperationSpec | None = None
+    params: dict[str, Any] = {}
+    account = world.config.account_id
+    region = "us-east-1"
+    try:
+        path = request.raw_path
+        raw_path, _, query = path.partition("?")
+        spec, labels = router().match(request.method.upper(), raw_path)
+        account, region = resolve(request.headers, request.host, world.config.account_id)
+        params = parse_request(spec, labels, query, request.body)
+        validate(spec.input_shape, params)
+        document = _invoke(world, spec, params, account, region)
+    except ServiceError as error:
+        response = serialize_error(error, _error_shape(error.code))
+        world.calls.record(
+            Call(
+                spec.name if spec else "Unknown", params, account, region, error.status, None, error
+            )
+        )
+        return response
+    except Exception as exc:  # a bug of the mock: say so, never a bare traceback
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        internal = InternalServiceException(
+            f"cleanroomsml-mock internal error in {spec.name if spec else 'routing'}: "
+            f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno})"
+        )
+        world.calls.record(
+            Call(spec.name if spec else "Unknown", params, account, region, 500, None, internal)
+        )
+        return serialize_error(internal, _error_shape(internal.code))
+    status = int(spec.model.http.get("responseCode", 200))
+    world.calls.record(Call(spec.name, params, account, region, status, document, None))
+    if document is None:
+        return WireResponse(status, b"", {})
+    return WireResponse(status, json.dumps(document, separators=(",", ":")).encode())

@@ -1,0 +1,100 @@
+"""The service's modelled errors, raised by backends and rendered by the protocol layer.
+
+Each class carries the code and HTTP status of the error shape of the same name in the
+botocore model (a test checks they agree). Extra members declared on an error shape
+(``quotaName``/``quotaValue``) are read from the exception's ``extra`` mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ServiceError(Exception):
+    """An error the mock answers with, rendered as the real service renders it."""
+
+    code: ClassVar[str] = "ServiceError"
+    status: ClassVar[int] = 400
+    sender_fault: ClassVar[bool] = True
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra: dict[str, Any] = extra
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ValidationException(ServiceError):
+    code = "ValidationException"
+    status = 400
+
+
+class AccessDeniedException(ServiceError):
+    code = "AccessDeniedException"
+    status = 403
+
+
+class ResourceNotFoundException(ServiceError):
+    code = "ResourceNotFoundException"
+    status = 404
+
+
+class ConflictException(ServiceError):
+    code = "ConflictException"
+    status = 409
+
+
+class ServiceQuotaExceededException(ServiceError):
+    code = "ServiceQuotaExceededException"
+    status = 402
+
+    def __init__(self, message: str, *, quota_name: str, quota_value: float) -> None:
+        super().__init__(message, quotaName=quota_name, quotaValue=float(quota_value))
+
+
+class ThrottlingException(ServiceError):
+    code = "ThrottlingException"
+    status = 429
+
+
+class InternalServiceException(ServiceError):
+    code = "InternalServiceException"
+    status = 500
+    sender_fault = False
+
+
+class NotImplementedYet(ServiceError):
+    """An operation of the model that the mock does not implement yet (HTTP 501)."""
+
+    code = "NotImplementedError"
+    status = 501
+    sender_fault = False
+
+
+MODELLED_ERRORS: dict[str, type[ServiceError]] = {
+    cls.code: cls
+    for cls in (
+        ValidationException,
+        AccessDeniedException,
+        ResourceNotFoundException,
+        ConflictException,
+        ServiceQuotaExceededException,
+        ThrottlingException,
+        InternalServiceException,
+    )
+}
+
+__all__ = [
+    "MODELLED_ERRORS",
+    "AccessDeniedException",
+    "ConflictException",
+    "InternalServiceException",
+    "NotImplementedYet",
+    "ResourceNotFoundException",
+    "ServiceError",
+    "ServiceQuotaExceededException",
+    "ThrottlingException",
+    "ValidationException",
+]

@@ -1,0 +1,52 @@
+"""Resource ids, ARNs and UUIDs, shaped to satisfy the model's patterns."""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+
+_ALPHABET = string.ascii_letters + string.digits
+_rng = random.Random()
+
+
+def seed(value: int | None) -> None:
+    """Make generated ids repeatable (``None`` goes back to fresh randomness)."""
+    _rng.seed(value)
+
+
+def resource_id() -> str:
+    """A 22-character base62 id, like the ids of the real service."""
+    return "".join(_rng.choices(_ALPHABET, k=22))
+
+
+def new_uuid() -> str:
+    """A lower-case UUID4 (membership, collaboration, version and query ids)."""
+    return str(uuid.UUID(int=_rng.getrandbits(128), version=4))
+
+
+def partition_for(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def arn(region: str, account: str, resource: str) -> str:
+    return f"arn:{partition_for(region)}:cleanrooms-ml:{region}:{account}:{resource}"
+
+
+def arn_account(value: str) -> str | None:
+    parts = value.split(":", 5)
+    return parts[4] if len(parts) == 6 else None
+
+
+def arn_region(value: str) -> str | None:
+    parts = value.split(":", 5)
+    return parts[3] if len(parts) == 6 else None
+
+
+def arn_resource(value: str) -> str:
+    parts = value.split(":", 5)
+    return parts[5] if len(parts) == 6 else ""

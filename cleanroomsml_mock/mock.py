@@ -1,0 +1,321 @@
+"""``mock_cleanroomsml`` and its handle: start/stop, nesting, the decorator forms, and the
+test-facing controls (reset, calls, set_status, advance, add_membership).
+
+Active mocks form a stack. When it goes from empty to one, a new ``World`` is made, the
+hooks go in and fake credentials go into the environment (only if none are set); when it
+goes back to empty, the hooks come out and the environment is restored. Nested handles
+share the world; the innermost supplies the options (default account, lifecycle mode).
+Any thread's clients see the active mock (it is process-global, not thread-local).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import threading
+import unittest
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar, overload
+
+from . import interceptor
+from .calls import CallList
+from .config import DEFAULT_ACCOUNT_ID, MockConfig
+from .errors import ServiceError
+from .lifecycle import Lifecycle, status_enum
+from .store import World
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "FOOBARKEY",
+    "AWS_SECRET_ACCESS_KEY": "FOOBARSECRET",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+_stack: list[CleanRoomsMLMock] = []
+_stack_lock = threading.RLock()
+_world: World | None = None
+_saved_env: dict[str, str | None] = {}
+
+
+def active_world() -> World | None:
+    """The world of the active mock, or None (read on every intercepted call)."""
+    return _world
+
+
+interceptor.current_world = active_world
+
+
+def _patch_env() -> None:
+    _saved_env.clear()
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        keys = ["AWS_DEFAULT_REGION"]
+    else:
+        keys = list(_FAKE_ENV)
+    for key in keys:
+        if key == "AWS_DEFAULT_REGION" and (os.environ.get(key) or os.environ.get("AWS_REGION")):
+            continue
+        _saved_env[key] = os.environ.get(key)
+        os.environ[key] = _FAKE_ENV[key]
+
+
+def _restore_env() -> None:
+    for key, value in _saved_env.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _saved_env.clear()
+
+
+class CleanRoomsMLMock:
+    """The handle of a mock: decorator, context manager, and test controls."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
+        strict_memberships: bool = False,
+    ) -> None:
+        if not (len(account_id) == 12 and account_id.isdigit()):
+            raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
+        self.config = MockConfig(
+            account_id=account_id,
+            lifecycle=Lifecycle(lifecycle),
+            strict_memberships=strict_memberships,
+        )
+        self._world: World | None = None
+
+    # ------------------------------------------------------------ lifecycle of the mock
+
+    @property
+    def active(self) -> bool:
+        return self in _stack
+
+    def start(self) -> CleanRoomsMLMock:
+        global _world
+        with _stack_lock:
+            if self in _stack:
+                return self
+            if not _stack:
+                _world = World(self.config)
+                interceptor.install_builtin_handlers()
+                interceptor.patch_endpoint()
+                _patch_env()
+            assert _world is not None
+            _world.config = self.config
+            self._world = _world
+            _stack.append(self)
+        return self
+
+    def stop(self) -> None:
+        global _world
+        with _stack_lock:
+            if self not in _stack:
+                return
+            _stack.remove(self)
+            if _stack:
+                assert _world is not None
+                _world.config = _stack[-1].config
+                return
+            _world = None
+            interceptor.unpatch_endpoint()
+            _restore_env()
+
+    def __enter__(self) -> CleanRoomsMLMock:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> CleanRoomsMLMock:
+        return self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ decorator forms
+
+    @overload
+    def __call__(self, func: type[T]) -> type[T]: ...
+
+    @overload
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]: ...
+
+    def __call__(self, func: Any) -> Any:
+        if isinstance(func, type):
+            return self._decorate_class(func)
+        return self._decorate_function(func)
+
+    def _fresh(self) -> CleanRoomsMLMock:
+        return CleanRoomsMLMock(
+            account_id=self.config.account_id,
+            lifecycle=self.config.lifecycle,
+            strict_memberships=self.config.strict_memberships,
+        )
+
+    def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self._fresh():
+                    return await func(*args, **kwargs)
+
+            return async_wrapper
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self._fresh():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    def _decorate_class(self, cls: type[T]) -> type[T]:
+        if issubclass(cls, unittest.TestCase):
+            original_setup = cls.setUp
+            factory = self._fresh
+
+            def setUp(test: unittest.TestCase) -> None:
+                handle = factory().start()
+                test.addCleanup(handle.stop)
+                original_setup(test)
+
+            cls.setUp = setUp  # type: ignore[method-assign,assignment]
+            return cls
+        for name, attr in list(vars(cls).items()):
+            if name.startswith("test") and inspect.isfunction(attr):
+                setattr(cls, name, self._decorate_function(attr))
+        return cls
+
+    # ------------------------------------------------------------ test controls
+
+    def _require_world(self) -> World:
+        if self._world is None:
+            raise RuntimeError("this mock has not been started")
+        return self._world
+
+    @property
+    def calls(self) -> CallList:
+        """The calls served by this mock's world, in order."""
+        return self._require_world().calls
+
+    def reset(self) -> None:
+        """Forget every resource, membership and recorded call."""
+        self._require_world().reset()
+
+    def set_status(
+        self,
+        arn: str,
+        status: str,
+        *,
+        status_code: str | None = None,
+        message: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        """Move a resource (or one trained-model version) to ``status``.
+
+        A ``*_FAILED`` status (or any status given a ``status_code``/``message``) shows
+        them in the resource's ``statusDetails``.
+        """
+        world = self._require_world()
+        with world.lock:
+            found = world.find(arn)
+            if found is None:
+                raise KeyError(f"No resource with ARN {arn} in this mock")
+            backend, record = found
+            allowed = status_enum(record.kind)
+            if status not in allowed:
+                raise ValueError(
+                    f"{status!r} is not a status of a {record.kind}; choose from {list(allowed)}"
+                )
+            details = None
+            if status_code is not None or message is not None or status.endswith("_FAILED"):
+                details = {"statusCode": status_code, "message": message}
+                details = {k: v for k, v in details.items() if v is not None} or None
+            backend.set_record_status(record, status, details, version)
+
+    def advance(self, arn: str | None = None) -> None:
+        """Take one lifecycle step for one resource (or every resource): manual mode's
+        way to let a pending create, delete or cancel move on."""
+        world = self._require_world()
+        with world.lock:
+            if arn is not None:
+                found = world.find(arn)
+                if found is None:
+                    raise KeyError(f"No resource with ARN {arn} in this mock")
+                found[0].step_record(found[1])
+                return
+            for backend in list(world.backends.values()):
+                for record in list(backend.records.values()):
+                    backend.step_record(record)
+
+    def add_membership(
+        self,
+        *,
+        account_id: str | None = None,
+        collaboration_id: str | None = None,
+        membership_id: str | None = None,
+    ) -> str:
+        """Register a Clean Rooms membership; returns its id."""
+        world = self._require_world()
+        with world.lock:
+            membership = world.memberships.add(
+                account_id=account_id or self.config.account_id,
+                collaboration_id=collaboration_id,
+                membership_id=membership_id,
+            )
+        return membership.membership_id
+
+
+@overload
+def mock_cleanroomsml(func: type[T]) -> type[T]: ...
+
+
+@overload
+def mock_cleanroomsml(func: Callable[P, R]) -> Callable[P, R]: ...
+
+
+@overload
+def mock_cleanroomsml(
+    func: None = None,
+    *,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
+    strict_memberships: bool = False,
+) -> CleanRoomsMLMock: ...
+
+
+def mock_cleanroomsml(
+    func: Any = None,
+    *,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
+    strict_memberships: bool = False,
+) -> Any:
+    """Mock AWS Clean Rooms ML: ``@mock_cleanroomsml``, ``with mock_cleanroomsml() as m``,
+    or ``m = mock_cleanroomsml(); m.start(); ...; m.stop()``."""
+    handle = CleanRoomsMLMock(
+        account_id=account_id, lifecycle=lifecycle, strict_memberships=strict_memberships
+    )
+    if func is None:
+        return handle
+    return handle(func)
+
+
+__all__ = ["CleanRoomsMLMock", "ServiceError", "active_world", "mock_cleanroomsml"]

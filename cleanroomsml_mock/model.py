@@ -1,0 +1,152 @@
+"""The botocore service model, loaded once and turned into per-operation specs.
+
+Everything the per-call path needs (route, where each input member lives, the Python
+keyword for it, the output shape, the paginator, the declared errors) is computed here
+the first time it is asked for, never per call.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+SERVICE_NAME = "cleanroomsml"
+ENDPOINT_PREFIX = "cleanrooms-ml"
+
+
+@dataclass(frozen=True)
+class PaginatorSpec:
+    input_token: str
+    output_token: str
+    limit_key: str
+    result_key: str
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """What the dispatcher needs to know about one operation, precomputed."""
+
+    name: str
+    method_name: str
+    http_method: str
+    request_uri: str
+    path_regex: re.Pattern[str]
+    path_labels: tuple[str, ...]  # URI labels in the order of the regex groups
+    label_members: tuple[tuple[str, str], ...]  # (label, member name)
+    query_members: tuple[tuple[str, str, Any], ...]  # (query key, member name, shape)
+    body_members: tuple[tuple[str, Any], ...]  # (member name, shape)
+    input_shape: Any
+    output_shape: Any
+    error_codes: frozenset[str]
+    paginator: PaginatorSpec | None
+    keywords: dict[str, str] = field(default_factory=dict)  # member name -> python keyword
+    model: Any = None
+
+    @property
+    def first_segment(self) -> str:
+        return self.request_uri.split("/", 2)[1]
+
+
+def _xform(name: str) -> str:
+    from botocore import xform_name
+
+    return str(xform_name(name))
+
+
+@functools.lru_cache(maxsize=1)
+def service_model() -> Any:
+    """The botocore ``ServiceModel`` of cleanroomsml (loaded once)."""
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model(SERVICE_NAME)
+
+
+@functools.lru_cache(maxsize=1)
+def paginator_config() -> dict[str, PaginatorSpec]:
+    import botocore.session
+
+    loader = botocore.session.get_session().get_component("data_loader")
+    raw = loader.load_service_model(SERVICE_NAME, "paginators-1")["pagination"]
+    return {
+        name: PaginatorSpec(
+            input_token=cfg["input_token"],
+            output_token=cfg["output_token"],
+            limit_key=cfg["limit_key"],
+            result_key=cfg["result_key"],
+        )
+        for name, cfg in raw.items()
+    }
+
+
+def _route_regex(uri: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    parts: list[str] = []
+    labels: list[str] = []
+    pos = 0
+    for m in re.finditer(r"\{([^}]+)\}", uri):
+        parts.append(re.escape(uri[pos : m.start()]))
+        label = m.group(1)
+        greedy = label.endswith("+")
+        label = label.rstrip("+")
+        labels.append(label)
+        parts.append(f"(?P<g{len(labels) - 1}>{'.+' if greedy else '[^/]+'})")
+        pos = m.end()
+    parts.append(re.escape(uri[pos:]))
+    return re.compile("".join(parts)), tuple(labels)
+
+
+def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> OperationSpec:
+    op = model.operation_model(name)
+    uri = op.http["requestUri"]
+    regex, labels = _route_regex(uri)
+    label_members: list[tuple[str, str]] = []
+    query: list[tuple[str, str, Any]] = []
+    body: list[tuple[str, Any]] = []
+    keywords: dict[str, str] = {}
+    shape = op.input_shape
+    if shape is not None:
+        for member, mshape in shape.members.items():
+            keywords[member] = _xform(member)
+            loc = mshape.serialization.get("location")
+            wire = mshape.serialization.get("name", member)
+            if loc == "uri":
+                label_members.append((wire, member))
+            elif loc == "querystring":
+                query.append((wire, member, mshape))
+            else:
+                body.append((member, mshape))
+    return OperationSpec(
+        name=name,
+        method_name=_xform(name),
+        http_method=op.http["method"],
+        request_uri=uri,
+        path_regex=regex,
+        path_labels=labels,
+        label_members=tuple(label_members),
+        query_members=tuple(query),
+        body_members=tuple(body),
+        input_shape=shape,
+        output_shape=op.output_shape,
+        error_codes=frozenset(e.name for e in op.error_shapes),
+        paginator=paginators.get(name),
+        keywords=keywords,
+        model=op,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def operation_specs() -> dict[str, OperationSpec]:
+    """Every operation of the model, by operation name."""
+    model = service_model()
+    paginators = paginator_config()
+    return {name: _build_spec(model, name, paginators) for name in model.operation_names}
+
+
+def error_shapes() -> dict[str, Any]:
+    model = service_model()
+    return {
+        name: model.shape_for(name)
+        for name in model.shape_names
+        if model.shape_for(name).metadata.get("exception")
+    }

@@ -1,0 +1,309 @@
+"""rest-json on the server side: parse a request into parameters, serialise a result or an
+error, all driven by the operation's shapes.
+
+Serialisers are compiled once per shape. A result may be a mapping (wire member names)
+or any object with a ``pick(member_name)`` method (the backend's records); only members
+the output shape declares are emitted, so one record serves both Get and List views.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from .errors import ServiceError, ValidationException
+from .model import OperationSpec
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class Pickable(Protocol):
+    def pick(self, member: str) -> Any: ...
+
+
+@dataclass
+class WireRequest:
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def raw_path(self) -> str:
+        rest = self.url.split("://", 1)[-1]
+        slash = rest.find("/")
+        return rest[slash:] if slash >= 0 else "/"
+
+    @property
+    def host(self) -> str:
+        rest = self.url.split("://", 1)[-1]
+        return rest.split("/", 1)[0]
+
+
+@dataclass
+class WireResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=lambda: dict(JSON_HEADERS))
+
+
+# ---------------------------------------------------------------- timestamps
+
+
+def format_timestamp(value: _dt.datetime) -> str:
+    """iso8601 in UTC with milliseconds, as the model's ``timestampFormat`` declares."""
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(value: Any, path: str) -> _dt.datetime:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, (int, float)):
+            return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
+        if isinstance(value, str):
+            text = value.strip()
+            if text.endswith("Z"):
+                text = text[:-1] + "+00:00"
+            parsed = _dt.datetime.fromisoformat(text)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+            return parsed.astimezone(_dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        pass
+    raise ValidationException(
+        f"1 validation error detected: Value '{value}' at '{path}' failed to satisfy "
+        "constraint: Member must be a timestamp"
+    )
+
+
+# ---------------------------------------------------------------- request parsing
+
+_Converter = Callable[[Any, str], Any]
+_converters: dict[str, _Converter | None] = {}
+
+
+def _converter_for(shape: Any) -> _Converter | None:
+    """A function that turns wire timestamps into datetimes inside ``shape``; None if the
+    shape holds no timestamp (the common case: the JSON value is used as is)."""
+    if shape.name in _converters:
+        return _converters[shape.name]
+    _converters[shape.name] = None
+    kind = shape.type_name
+    conv: _Converter | None = None
+    if kind == "timestamp":
+        conv = parse_timestamp
+    elif kind == "structure":
+        subs = [(n, c) for n, m in shape.members.items() if (c := _converter_for(m)) is not None]
+        if subs:
+
+            def conv_struct(value: Any, path: str) -> Any:
+                if not isinstance(value, dict):
+                    return value
+                out = dict(value)
+                for name, c in subs:
+                    if out.get(name) is not None:
+                        out[name] = c(out[name], f"{path}.{name}")
+                return out
+
+            conv = conv_struct
+    elif kind == "list":
+        sub = _converter_for(shape.member)
+        if sub is not None:
+            s = sub
+
+            def conv_list(value: Any, path: str) -> Any:
+                if not isinstance(value, list):
+                    return value
+                return [s(v, f"{path}.{i + 1}.member") for i, v in enumerate(value)]
+
+            conv = conv_list
+    elif kind == "map":
+        sub = _converter_for(shape.value)
+        if sub is not None:
+            s2 = sub
+
+            def conv_map(value: Any, path: str) -> Any:
+                if not isinstance(value, dict):
+                    return value
+                return {k: s2(v, f"{path}.{k}") for k, v in value.items()}
+
+            conv = conv_map
+    _converters[shape.name] = conv
+    return conv
+
+
+def _query_value(shape: Any, values: list[str], member: str) -> Any:
+    kind = shape.type_name
+    if kind == "list":
+        return list(values)
+    raw = values[-1]
+    if kind in ("integer", "long"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValidationException(
+                f"1 validation error detected: Value '{raw}' at '{member}' failed to satisfy "
+                "constraint: Member must be an integer"
+            ) from None
+    if kind in ("double", "float"):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValidationException(
+                f"1 validation error detected: Value '{raw}' at '{member}' failed to satisfy "
+                "constraint: Member must be a number"
+            ) from None
+    if kind == "boolean":
+        if raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        raise ValidationException(
+            f"1 validation error detected: Value '{raw}' at '{member}' failed to satisfy "
+            "constraint: Member must be a boolean"
+        )
+    if kind == "timestamp":
+        return parse_timestamp(raw, member)
+    return raw
+
+
+def parse_request(
+    spec: OperationSpec, labels: Mapping[str, str], query: str, body: bytes
+) -> dict[str, Any]:
+    """The operation's input parameters (wire member names) from path labels, query, body."""
+    params: dict[str, Any] = {}
+    for label, member in spec.label_members:
+        if label in labels:
+            params[member] = labels[label]
+    if query and spec.query_members:
+        parsed = parse_qs(query, keep_blank_values=True)
+        for key, member, shape in spec.query_members:
+            values = parsed.get(key)
+            if values:
+                params[member] = _query_value(shape, values, member)
+    if spec.body_members and body:
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValidationException(f"The request body is not valid JSON: {exc}") from None
+        if not isinstance(document, dict):
+            raise ValidationException("The request body must be a JSON object")
+        for member, shape in spec.body_members:
+            value = document.get(member)
+            if value is not None:
+                conv = _converter_for(shape)
+                params[member] = conv(value, member) if conv is not None else value
+    return params
+
+
+# ---------------------------------------------------------------- response serialisation
+
+_Serializer = Callable[[Any], Any]
+_serializers: dict[str, _Serializer] = {}
+
+
+def _getter(value: Any) -> Callable[[str], Any]:
+    if isinstance(value, Mapping):
+        return value.get
+    return value.pick  # type: ignore[no-any-return]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _serializer_for(shape: Any) -> _Serializer:
+    cached = _serializers.get(shape.name)
+    if cached is not None:
+        return cached
+    slot: list[_Serializer] = []
+    _serializers[shape.name] = lambda v: slot[0](v)
+    kind = shape.type_name
+    fn: _Serializer
+    if kind == "structure":
+        members = [(n, _serializer_for(m)) for n, m in shape.members.items()]
+
+        def ser_struct(value: Any) -> Any:
+            get = _getter(value)
+            out: dict[str, Any] = {}
+            for name, sub in members:
+                item = get(name)
+                if item is not None:
+                    out[name] = sub(item)
+            return out
+
+        fn = ser_struct
+    elif kind == "list":
+        item_fn = _serializer_for(shape.member)
+        if item_fn is _identity:
+            fn = list
+        else:
+
+            def ser_list(value: Any) -> Any:
+                return [item_fn(v) for v in value]
+
+            fn = ser_list
+    elif kind == "map":
+        value_fn = _serializer_for(shape.value)
+        if value_fn is _identity:
+            fn = dict
+        else:
+
+            def ser_map(value: Any) -> Any:
+                return {k: value_fn(v) for k, v in value.items()}
+
+            fn = ser_map
+    elif kind == "timestamp":
+
+        def ser_ts(value: Any) -> Any:
+            if isinstance(value, _dt.datetime):
+                return format_timestamp(value)
+            return value
+
+        fn = ser_ts
+    elif kind in ("double", "float"):
+        fn = float
+    elif kind == "blob":
+
+        def ser_blob(value: Any) -> Any:
+            if isinstance(value, (bytes, bytearray)):
+                return base64.b64encode(value).decode()
+            return value
+
+        fn = ser_blob
+    else:
+        fn = _identity
+    slot.append(fn)
+    _serializers[shape.name] = fn
+    return fn
+
+
+def to_wire(shape: Any, result: Any) -> Any:
+    """``result`` trimmed and converted to what ``shape`` declares (JSON-ready)."""
+    return _serializer_for(shape)(result)
+
+
+def serialize_response(spec: OperationSpec, result: Any) -> WireResponse:
+    status = int(spec.model.http.get("responseCode", 200))
+    if spec.output_shape is None:
+        return WireResponse(status, b"", {})
+    document = to_wire(spec.output_shape, result if result is not None else {})
+    return WireResponse(status, json.dumps(document, separators=(",", ":")).encode())
+
+
+def serialize_error(error: ServiceError, shape: Any = None) -> WireResponse:
+    document: dict[str, Any] = {"message": error.message}
+    if shape is not None:
+        for name in shape.members:
+            if name != "message" and error.extra.get(name) is not None:
+                document[name] = error.extra[name]
+    else:
+        document.update({k: v for k, v in error.extra.items() if v is not None})
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": error.code}
+    return WireResponse(error.status, json.dumps(document).encode(), headers)

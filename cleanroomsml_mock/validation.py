@@ -1,0 +1,242 @@
+"""Server-side validation of a parsed request against the input shape of its operation.
+
+botocore's client checks only required members, types and minimums, and users can turn
+that off; raw HTTP and server mode skip it entirely. So every constraint of the model is
+checked here again: required, types, min/max (lengths, sizes, values), enums, patterns and
+tagged unions. Validators are compiled once per shape into closures.
+
+Messages follow AWS's wording: ``1 validation error detected: Value 'x' at 'name' failed
+to satisfy constraint: Member must have length less than or equal to 63``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ValidationException
+
+Validator = Callable[[Any, str, list[str]], None]
+
+_SURROGATES = "\\uD800\\uDBFF-\\uDC00\\uDFFF"
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """The model's pattern as a Python regex, matched against the whole value.
+
+    Java's UTF-16 surrogate ranges become the astral plane, so that characters outside the
+    BMP are accepted where the real service accepts them.
+    """
+    return re.compile(pattern.replace(_SURROGATES, "\\U00010000-\\U0010FFFF"), re.DOTALL)
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return text
+
+
+def _fail(errors: list[str], value: Any, path: str, constraint: str) -> None:
+    shown = "null" if value is None else f"'{_show(value)}'"
+    errors.append(
+        f"Value {shown} at '{path}' failed to satisfy constraint: Member must {constraint}"
+    )
+
+
+def _join(path: str, member: str) -> str:
+    return f"{path}.{member}" if path else member
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self._cache: dict[str, Validator] = {}
+
+    def compile(self, shape: Any) -> Validator:
+        cached = self._cache.get(shape.name)
+        if cached is not None:
+            return cached
+        # placeholder for (theoretical) recursive shapes
+        slot: list[Validator] = []
+        self._cache[shape.name] = lambda v, p, e: slot[0](v, p, e)
+        kind = shape.type_name
+        builder = getattr(self, f"_{kind}", self._other)
+        fn: Validator = builder(shape)
+        slot.append(fn)
+        self._cache[shape.name] = fn
+        return fn
+
+    def _structure(self, shape: Any) -> Validator:
+        members = [(name, self.compile(m)) for name, m in shape.members.items()]
+        required = tuple(shape.required_members)
+        union = bool(getattr(shape, "is_tagged_union", False))
+
+        def check(value: Any, path: str, errors: list[str]) -> None:
+            if not isinstance(value, dict):
+                _fail(errors, value, path or "request", "be a structure")
+                return
+            for name in required:
+                if value.get(name) is None:
+                    _fail(errors, None, _join(path, name), "not be null")
+            present = 0
+            for name, fn in members:
+                item = value.get(name)
+                if item is not None:
+                    present += 1
+                    fn(item, _join(path, name), errors)
+            if union and present != 1:
+                names = ", ".join(n for n, _ in members)
+                errors.append(
+                    f"Value at '{path}' failed to satisfy constraint: Member must have exactly "
+                    f"one of its members set ({names}), but {present} were set"
+                )
+
+        return check
+
+    def _list(self, shape: Any) -> Validator:
+        item_fn = self.compile(shape.member)
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+
+        def check(value: Any, path: str, errors: list[str]) -> None:
+            if not isinstance(value, list):
+                _fail(errors, value, path, "be a list")
+                return
+            n = len(value)
+            if lo is not None and n < lo:
+                _fail(errors, value, path, f"have length greater than or equal to {lo}")
+            if hi is not None and n > hi:
+                _fail(errors, value, path, f"have length less than or equal to {hi}")
+            for i, item in enumerate(value):
+                if item is None:
+                    _fail(errors, None, f"{path}.{i + 1}.member", "not be null")
+                else:
+                    item_fn(item, f"{path}.{i + 1}.member", errors)
+
+        return check
+
+    def _map(self, shape: Any) -> Validator:
+        key_fn = self.compile(shape.key)
+        value_fn = self.compile(shape.value)
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+
+        def check(value: Any, path: str, errors: list[str]) -> None:
+            if not isinstance(value, dict):
+                _fail(errors, value, path, "be a map")
+                return
+            n = len(value)
+            if lo is not None and n < lo:
+                _fail(errors, value, path, f"have length greater than or equal to {lo}")
+            if hi is not None and n > hi:
+                _fail(errors, value, path, f"have length less than or equal to {hi}")
+            for k, v in value.items():
+                key_fn(k, f"{path}.key", errors)
+                if v is None:
+                    _fail(errors, None, f"{path}.{k}", "not be null")
+                else:
+                    value_fn(v, f"{path}.{k}", errors)
+
+        return check
+
+    def _string(self, shape: Any) -> Validator:
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+        enum = tuple(shape.enum) if shape.enum else ()
+        enum_set = frozenset(enum)
+        raw_pattern = shape.metadata.get("pattern")
+        pattern = compile_pattern(raw_pattern) if raw_pattern else None
+
+        def check(value: Any, path: str, errors: list[str]) -> None:
+            if not isinstance(value, str):
+                _fail(errors, value, path, "be a string")
+                return
+            n = len(value)
+            if lo is not None and n < lo:
+                _fail(errors, value, path, f"have length greater than or equal to {lo}")
+            if hi is not None and n > hi:
+                _fail(errors, value, path, f"have length less than or equal to {hi}")
+            if enum_set and value not in enum_set:
+                _fail(errors, value, path, f"satisfy enum value set: [{', '.join(enum)}]")
+            if pattern is not None and pattern.fullmatch(value) is None:
+                _fail(errors, value, path, f"satisfy regular expression pattern: {raw_pattern}")
+
+        return check
+
+    def _number(self, shape: Any, integral: bool) -> Validator:
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+        kind = "an integer" if integral else "a number"
+
+        def check(value: Any, path: str, errors: list[str]) -> None:
+            ok_type = isinstance(value, int) if integral else isinstance(value, (int, float))
+            if isinstance(value, bool) or not ok_type:
+                _fail(errors, value, path, f"be {kind}")
+                return
+            if value != value:  # NaN
+                _fail(errors, value, path, f"be {kind}")
+                return
+            if lo is not None and value < lo:
+                _fail(errors, value, path, f"have value greater than or equal to {lo}")
+            if hi is not None and value > hi:
+                _fail(errors, value, path, f"have value less than or equal to {hi}")
+
+        return check
+
+    def _integer(self, shape: Any) -> Validator:
+        return self._number(shape, True)
+
+    def _long(self, shape: Any) -> Validator:
+        return self._number(shape, True)
+
+    def _double(self, shape: Any) -> Validator:
+        return self._number(shape, False)
+
+    def _float(self, shape: Any) -> Validator:
+        return self._number(shape, False)
+
+    def _boolean(self, shape: Any) -> Validator:
+        def check(value: Any, path: str, errors: list[str]) -> None:
+            if not isinstance(value, bool):
+                _fail(errors, value, path, "be a boolean")
+
+        return check
+
+    def _timestamp(self, shape: Any) -> Validator:
+        def check(value: Any, path: str, errors: list[str]) -> None:
+            if not isinstance(value, _dt.datetime):
+                _fail(errors, value, path, "be a timestamp")
+
+        return check
+
+    def _other(self, shape: Any) -> Validator:
+        def check(value: Any, path: str, errors: list[str]) -> None:
+            return None
+
+        return check
+
+
+_COMPILER = _Compiler()
+
+
+def validator_for(shape: Any) -> Validator:
+    return _COMPILER.compile(shape)
+
+
+def raise_if_invalid(errors: list[str]) -> None:
+    if not errors:
+        return
+    count = len(errors)
+    noun = "error" if count == 1 else "errors"
+    raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(errors))
+
+
+def validate(shape: Any, params: dict[str, Any]) -> None:
+    """Raise ``ValidationException`` naming every member of ``params`` that breaks ``shape``."""
+    if shape is None:
+        return
+    errors: list[str] = []
+    validator_for(shape)(params, "", errors)
+    raise_if_invalid(errors)

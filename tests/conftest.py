@@ -1,0 +1,41 @@
+"""Shared test set-up: no test may reach the network, and a few builders."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
+
+from .builders import REGION
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and (
+        host.startswith("127.") or host in ("localhost", "::1") or self.family == socket.AF_UNIX
+    ):
+        return _real_connect(self, address)
+    raise RuntimeError(f"test tried to reach the network: {address!r}")
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture
+def mock() -> Iterator[CleanRoomsMLMock]:
+    with mock_cleanroomsml() as handle:
+        yield handle
+
+
+@pytest.fixture
+def client(mock: CleanRoomsMLMock) -> Any:
+    return boto3.client("cleanroomsml", region_name=REGION)
