@@ -24,6 +24,7 @@ from .calls import CallList
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .errors import ServiceError
 from .lifecycle import Lifecycle, status_enum
+from .quotas import quota_value
 from .store import World
 
 P = ParamSpec("P")
@@ -81,6 +82,7 @@ class CleanRoomsMLMock:
         account_id: str = DEFAULT_ACCOUNT_ID,
         lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
         strict_memberships: bool = False,
+        quotas: dict[str, float] | None = None,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
@@ -88,7 +90,10 @@ class CleanRoomsMLMock:
             account_id=account_id,
             lifecycle=Lifecycle(lifecycle),
             strict_memberships=strict_memberships,
+            quotas=dict(quotas or {}),
         )
+        for name in self.config.quotas:
+            quota_value({}, name)  # unknown quota names fail here, not at first use
         self._world: World | None = None
 
     # ------------------------------------------------------------ lifecycle of the mock
@@ -167,6 +172,7 @@ class CleanRoomsMLMock:
             account_id=self.config.account_id,
             lifecycle=self.config.lifecycle,
             strict_memberships=self.config.strict_memberships,
+            quotas=self.config.quotas,
         )
 
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -265,6 +271,11 @@ class CleanRoomsMLMock:
                 for record in list(backend.records.values()):
                     backend.step_record(record)
 
+    def set_quota(self, name: str, value: float) -> None:
+        """Change one service quota for this mock (names in ``cleanroomsml_mock.quotas``)."""
+        quota_value({}, name)
+        self.config.quotas[name] = value
+
     def add_membership(
         self,
         *,
@@ -298,6 +309,7 @@ def mock_cleanroomsml(
     account_id: str = DEFAULT_ACCOUNT_ID,
     lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
     strict_memberships: bool = False,
+    quotas: dict[str, float] | None = None,
 ) -> CleanRoomsMLMock: ...
 
 
@@ -307,11 +319,15 @@ def mock_cleanroomsml(
     account_id: str = DEFAULT_ACCOUNT_ID,
     lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
     strict_memberships: bool = False,
+    quotas: dict[str, float] | None = None,
 ) -> Any:
     """Mock AWS Clean Rooms ML: ``@mock_cleanroomsml``, ``with mock_cleanroomsml() as m``,
     or ``m = mock_cleanroomsml(); m.start(); ...; m.stop()``."""
     handle = CleanRoomsMLMock(
-        account_id=account_id, lifecycle=lifecycle, strict_memberships=strict_memberships
+        account_id=account_id,
+        lifecycle=lifecycle,
+        strict_memberships=strict_memberships,
+        quotas=quotas,
     )
     if func is None:
         return handle

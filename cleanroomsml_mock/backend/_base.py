@@ -14,7 +14,7 @@ import datetime as _dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .. import ids
+from .. import ids, quotas
 from ..errors import (
     AccessDeniedException,
     ConflictException,
@@ -145,6 +145,10 @@ class BackendBase:
         return record
 
     # ------------------------------------------------------------ shared rules
+
+    def enforce_quota(self, name: str, in_use: int) -> None:
+        """ServiceQuotaExceededException when ``in_use`` already reaches quota ``name``."""
+        quotas.enforce(self.world.config.quotas, name, in_use)
 
     def check_name_free(self, kind: str, name: str, noun: str, scope: Any = None) -> None:
         """ConflictException if a record of ``kind`` (in ``scope`` if given) has ``name``."""
