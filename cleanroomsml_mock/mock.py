@@ -23,7 +23,7 @@ from . import interceptor
 from .calls import CallList
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .errors import ServiceError
-from .lifecycle import Lifecycle, status_enum
+from .lifecycle import Lifecycle
 from .quotas import quota_value
 from .store import World
 
@@ -237,39 +237,17 @@ class CleanRoomsMLMock:
         """Move a resource (or one trained-model version) to ``status``.
 
         A ``*_FAILED`` status (or any status given a ``status_code``/``message``) shows
-        them in the resource's ``statusDetails``.
+        them in the resource's ``statusDetails``. An unknown ARN is a ``KeyError``, a status
+        outside the resource's enum a ``ValueError``.
         """
-        world = self._require_world()
-        with world.lock:
-            found = world.find(arn)
-            if found is None:
-                raise KeyError(f"No resource with ARN {arn} in this mock")
-            backend, record = found
-            allowed = status_enum(record.kind)
-            if status not in allowed:
-                raise ValueError(
-                    f"{status!r} is not a status of a {record.kind}; choose from {list(allowed)}"
-                )
-            details = None
-            if status_code is not None or message is not None or status.endswith("_FAILED"):
-                details = {"statusCode": status_code, "message": message}
-                details = {k: v for k, v in details.items() if v is not None} or None
-            backend.set_record_status(record, status, details, version)
+        self._require_world().set_status(
+            arn, status, status_code=status_code, message=message, version=version
+        )
 
     def advance(self, arn: str | None = None) -> None:
         """Take one lifecycle step for one resource (or every resource): manual mode's
         way to let a pending create, delete or cancel move on."""
-        world = self._require_world()
-        with world.lock:
-            if arn is not None:
-                found = world.find(arn)
-                if found is None:
-                    raise KeyError(f"No resource with ARN {arn} in this mock")
-                found[0].step_record(found[1])
-                return
-            for backend in list(world.backends.values()):
-                for record in list(backend.records.values()):
-                    backend.step_record(record)
+        self._require_world().advance(arn)
 
     def set_quota(self, name: str, value: float) -> None:
         """Change one service quota for this mock (names in ``cleanroomsml_mock.quotas``)."""
@@ -283,15 +261,10 @@ class CleanRoomsMLMock:
         collaboration_id: str | None = None,
         membership_id: str | None = None,
     ) -> str:
-        """Register a Clean Rooms membership; returns its id."""
-        world = self._require_world()
-        with world.lock:
-            membership = world.memberships.add(
-                account_id=account_id or self.config.account_id,
-                collaboration_id=collaboration_id,
-                membership_id=membership_id,
-            )
-        return membership.membership_id
+        """Register a Clean Rooms membership; returns its id (a lower-case UUID)."""
+        return self._require_world().add_membership(
+            account_id=account_id, collaboration_id=collaboration_id, membership_id=membership_id
+        )
 
 
 @overload

@@ -10,9 +10,20 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .lifecycle import StatusTrack
+
+R = TypeVar("R", bound="Record")
+
+
+RECORD_TYPES: dict[str, type[Record]] = {}
+
+
+def record_type(cls: type[R]) -> type[R]:
+    """Register a ``Record`` subclass by name, so saved state can be loaded back into it."""
+    RECORD_TYPES[cls.__name__] = cls
+    return cls
 
 
 @dataclass(eq=False)
@@ -49,3 +60,6 @@ class Record:
     @property
     def name(self) -> str:
         return str(self.data.get("name", ""))
+
+
+record_type(Record)

@@ -55,6 +55,73 @@ class World:
                     return backend, record
         return None
 
+    # ------------------------------------------------------------ test controls
+    # (used by the handle in mock.py and by the server's /_mock endpoints)
+
+    def set_status(
+        self,
+        arn: str,
+        status: str,
+        *,
+        status_code: str | None = None,
+        message: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        """Move a resource (or one version of it) to ``status``; see ``CleanRoomsMLMock``."""
+        from .lifecycle import status_enum
+
+        with self.lock:
+            found = self.find(arn)
+            if found is None:
+                raise KeyError(f"No resource with ARN {arn} in this mock")
+            backend, record = found
+            allowed = status_enum(record.kind)
+            if status not in allowed:
+                raise ValueError(
+                    f"{status!r} is not a status of a {record.kind}; choose from {list(allowed)}"
+                )
+            details = None
+            if status_code is not None or message is not None or status.endswith("_FAILED"):
+                details = {"statusCode": status_code, "message": message}
+                details = {k: v for k, v in details.items() if v is not None} or None
+            backend.set_record_status(record, status, details, version)
+
+    def advance(self, arn: str | None = None) -> None:
+        """Take one pending lifecycle step for one resource, or for every resource."""
+        with self.lock:
+            if arn is not None:
+                found = self.find(arn)
+                if found is None:
+                    raise KeyError(f"No resource with ARN {arn} in this mock")
+                found[0].step_record(found[1])
+                return
+            for backend in list(self.backends.values()):
+                for record in list(backend.records.values()):
+                    backend.step_record(record)
+
+    def add_membership(
+        self,
+        *,
+        account_id: str | None = None,
+        collaboration_id: str | None = None,
+        membership_id: str | None = None,
+    ) -> str:
+        """Register a Clean Rooms membership; returns its id."""
+        with self.lock:
+            membership = self.memberships.add(
+                account_id=account_id or self.config.account_id,
+                collaboration_id=collaboration_id,
+                membership_id=membership_id,
+            )
+        return membership.membership_id
+
+    def set_quota(self, name: str, value: float) -> None:
+        """Change one service quota (names in ``cleanroomsml_mock.quotas``)."""
+        from .quotas import quota_value
+
+        quota_value({}, name)
+        self.config.quotas[name] = value
+
     def reset(self) -> None:
         with self.lock:
             self.backends.clear()
