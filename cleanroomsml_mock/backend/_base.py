@@ -77,14 +77,19 @@ class BackendBase:
         path: tuple[str, ...] | None = None,
         tags: dict[str, str] | None = None,
         taggable: bool = True,
+        cls: type[Record] = Record,
     ) -> Record:
-        """Create, store and return a record; ``path`` starts its status lifecycle."""
+        """Create, store and return a record; ``path`` starts its status lifecycle.
+
+        ``cls`` is the record class (a ``@record_type`` subclass of ``Record`` whose extra
+        fields all have defaults).
+        """
         t = self.now()
         track = None
         if path is not None:
             track = StatusTrack(path[0])
             track.begin(path, self.lifecycle)
-        record = Record(
+        record = cls(
             kind=kind,
             arn=arn,
             data={k: v for k, v in data.items() if v is not None},
