@@ -70,9 +70,7 @@ def test_list_shows_summaries_and_paginates(client: Any) -> None:
     }
     first = client.list_audience_models(maxResults=2)
     assert len(first["audienceModels"]) == 2 and "nextToken" in first
-    pages = client.get_paginator("list_audience_models").paginate(
-        PaginationConfig={"PageSize": 2}
-    )
+    pages = client.get_paginator("list_audience_models").paginate(PaginationConfig={"PageSize": 2})
     assert [m["audienceModelArn"] for p in pages for m in p["audienceModels"]] == arns
 
 
