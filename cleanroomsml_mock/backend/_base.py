@@ -108,7 +108,11 @@ class BackendBase:
         self.records.pop(record.arn, None)
 
     def touch(self, record: Record) -> None:
-        record.update_time = max(self.now(), record.update_time)
+        """Mark a change: ``updateTime`` moves forward (by at least the wire's 1 ms)."""
+        t = self.now()
+        if t <= record.update_time:
+            t = record.update_time + _dt.timedelta(milliseconds=1)
+        record.update_time = t
 
     def begin(self, record: Record, path: tuple[str, ...]) -> None:
         """Start a transition (delete, cancel...) along ``path``; may remove the record."""

@@ -1,0 +1,212 @@
+"""The lifecycle engine through the lookalike workflow: the three modes, polling loops,
+``m.set_status`` / ``m.advance``, failure injection, and timestamps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from cleanroomsml_mock import CleanRoomsMLMock, demo, mock_cleanroomsml
+from cleanroomsml_mock.backend import audience_jobs, audience_models, configured_audience_models
+from cleanroomsml_mock.backend.audience_jobs import export_job_arn
+from cleanroomsml_mock.lifecycle import REMOVED, status_enum
+
+from .builders import (
+    REGION,
+    make_audience_model,
+    make_configured_audience_model,
+    make_generation_job,
+    wait_for,
+)
+
+SIZE = {"type": "ABSOLUTE", "value": 1000}
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [
+        (kind, path)
+        for module in (audience_models, configured_audience_models, audience_jobs)
+        for kind, paths in module.LIFECYCLES.items()
+        for path in paths
+    ],
+)
+def test_every_status_used_is_in_the_model_enum(kind: str, path: tuple[str, ...]) -> None:
+    allowed = status_enum(kind)
+    assert allowed, f"no status enum known for {kind}"
+    assert {s for s in path if s != REMOVED} <= set(allowed)
+
+
+def poll(read: Any, mock: CleanRoomsMLMock | None, target: str = "ACTIVE") -> dict[str, Any]:
+    """The polling loop users write; in manual mode the test moves things on."""
+    seen = []
+    for _ in range(10):
+        got = dict(read())
+        seen.append(got["status"])
+        if got["status"] == target:
+            return got
+        if mock is not None:
+            mock.advance()
+    raise AssertionError(f"never reached {target}: {seen}")
+
+
+def poll_until_gone(read: Any, error: type[Exception], mock: CleanRoomsMLMock | None) -> list[str]:
+    seen = []
+    for _ in range(10):
+        try:
+            seen.append(read()["status"])
+        except error:
+            return seen
+        if mock is not None:
+            mock.advance()
+    raise AssertionError(f"never went away: {seen}")
+
+
+@pytest.mark.parametrize("mode", ["immediate", "progressive", "manual"])
+def test_whole_workflow_with_polling_loops_in_every_mode(mode: str) -> None:
+    with mock_cleanroomsml(lifecycle=mode) as m:
+        step = m if mode == "manual" else None
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        model = make_audience_model(client)
+        poll(lambda: client.get_audience_model(audienceModelArn=model), step)
+        configured = make_configured_audience_model(client, model)
+        job = make_generation_job(client, configured)
+        got = poll(lambda: client.get_audience_generation_job(audienceGenerationJobArn=job), step)
+        assert len(got["metrics"]["relevanceMetrics"]) == 3
+        client.start_audience_export_job(name="e", audienceGenerationJobArn=job, audienceSize=SIZE)
+        exported = poll(lambda: client.list_audience_export_jobs()["audienceExportJobs"][0], step)
+        assert exported["outputLocation"].startswith("s3://")
+
+        client.delete_audience_generation_job(audienceGenerationJobArn=job)
+        seen = poll_until_gone(
+            lambda: client.get_audience_generation_job(audienceGenerationJobArn=job),
+            client.exceptions.ResourceNotFoundException,
+            step,
+        )
+        client.delete_configured_audience_model(configuredAudienceModelArn=configured)
+        client.delete_audience_model(audienceModelArn=model)
+        model_seen = poll_until_gone(
+            lambda: client.get_audience_model(audienceModelArn=model),
+            client.exceptions.ResourceNotFoundException,
+            step,
+        )
+        if mode == "immediate":
+            assert seen == [] and model_seen == []
+        elif mode == "progressive":
+            assert seen == ["DELETE_IN_PROGRESS"] and model_seen == ["DELETE_IN_PROGRESS"]
+        else:
+            assert seen == ["DELETE_PENDING", "DELETE_IN_PROGRESS"]
+
+
+def test_progressive_mode_walks_the_real_statuses() -> None:
+    with mock_cleanroomsml(lifecycle="progressive"):
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        model = make_audience_model(client)
+        statuses = [client.get_audience_model(audienceModelArn=model)["status"] for _ in range(3)]
+        assert statuses == ["CREATE_IN_PROGRESS", "ACTIVE", "ACTIVE"]
+
+
+def test_list_pages_advance_only_what_they_show() -> None:
+    with mock_cleanroomsml(lifecycle="progressive"):
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        dataset = make_audience_model(client, name="first")
+        first_dataset = client.get_audience_model(audienceModelArn=dataset)["trainingDatasetArn"]
+        second = make_audience_model(client, first_dataset, name="second")
+        page = client.list_audience_models(maxResults=1)["audienceModels"]
+        assert [m["status"] for m in page] == ["ACTIVE"]  # read twice now
+        assert client.get_audience_model(audienceModelArn=second)["status"] == (
+            "CREATE_IN_PROGRESS"
+        )
+
+
+def test_manual_mode_stays_until_told(mock: CleanRoomsMLMock) -> None:
+    with mock_cleanroomsml(lifecycle="manual") as m:
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        model = make_audience_model(client)
+        for _ in range(3):
+            assert client.get_audience_model(audienceModelArn=model)["status"] == "CREATE_PENDING"
+        m.advance(model)
+        assert client.get_audience_model(audienceModelArn=model)["status"] == "CREATE_IN_PROGRESS"
+        m.set_status(model, "ACTIVE")
+        assert client.get_audience_model(audienceModelArn=model)["status"] == "ACTIVE"
+        m.advance(model)  # nothing pending: no change
+        assert client.get_audience_model(audienceModelArn=model)["status"] == "ACTIVE"
+
+
+def test_failure_injection_shows_status_details(client: Any, mock: CleanRoomsMLMock) -> None:
+    model = make_audience_model(client)
+    mock.set_status(model, "CREATE_FAILED", status_code="INSUFFICIENT_DATA", message="too few")
+    got = client.get_audience_model(audienceModelArn=model)
+    assert got["status"] == "CREATE_FAILED"
+    assert got["statusDetails"] == {"statusCode": "INSUFFICIENT_DATA", "message": "too few"}
+    # a polling loop sees the failure and stops
+    assert wait_for(lambda: client.get_audience_model(audienceModelArn=model))["status"] == (
+        "CREATE_FAILED"
+    )
+    # a failed model cannot back a configured model, and can be deleted
+    with pytest.raises(client.exceptions.ConflictException):
+        make_configured_audience_model(client, model)
+    client.delete_audience_model(audienceModelArn=model)
+
+
+def test_set_status_rejects_unknown_arns_and_statuses(client: Any, mock: CleanRoomsMLMock) -> None:
+    model = make_audience_model(client)
+    configured = make_configured_audience_model(client, model)
+    with pytest.raises(KeyError, match="nope"):
+        mock.set_status(model[:-4] + "nope", "ACTIVE")
+    with pytest.raises(ValueError, match="BOGUS"):
+        mock.set_status(model, "BOGUS")
+    with pytest.raises(ValueError, match="INACTIVE"):
+        mock.set_status(model, "INACTIVE")  # not an audience model status
+    with pytest.raises(ValueError, match="CREATE_PENDING"):
+        mock.set_status(configured, "CREATE_PENDING")  # configured models are only ACTIVE
+    job = make_generation_job(client, configured)
+    with pytest.raises(KeyError):
+        mock.set_status(export_job_arn(job, "missing"), "ACTIVE")
+    with pytest.raises(ValueError):
+        mock.set_status(model, "ACTIVE", version="v1")
+
+
+def test_update_time_moves_on_every_transition_and_create_time_never(
+    mock: CleanRoomsMLMock,
+) -> None:
+    with mock_cleanroomsml(lifecycle="progressive") as m:
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        model = make_audience_model(client)
+        reads = [client.get_audience_model(audienceModelArn=model) for _ in range(2)]
+        m.set_status(model, "CREATE_FAILED")
+        reads.append(client.get_audience_model(audienceModelArn=model))
+        client.delete_audience_model(audienceModelArn=model)
+        reads.append(client.get_audience_model(audienceModelArn=model))
+        assert [r["status"] for r in reads] == [
+            "CREATE_IN_PROGRESS",
+            "ACTIVE",
+            "CREATE_FAILED",
+            "DELETE_IN_PROGRESS",
+        ]
+        updates = [r["updateTime"] for r in reads]
+        assert updates == sorted(updates) and len(set(updates)) == len(updates)
+        assert len({r["createTime"] for r in reads}) == 1
+        assert reads[0]["createTime"] < updates[0]
+
+        second = make_audience_model(client, name="b")
+        wait_for(lambda: client.get_audience_model(audienceModelArn=second))
+        configured = make_configured_audience_model(client, second)
+        before = client.get_configured_audience_model(configuredAudienceModelArn=configured)
+        client.update_configured_audience_model(
+            configuredAudienceModelArn=configured, description="x"
+        )
+        after = client.get_configured_audience_model(configuredAudienceModelArn=configured)
+        assert after["updateTime"] > before["updateTime"]
+        assert after["createTime"] == before["createTime"]
+
+
+@pytest.mark.parametrize("mode", ["immediate", "progressive"])
+def test_demo_lookalike_runs(mode: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with mock_cleanroomsml(lifecycle=mode):
+        demo.lookalike(boto3.client("cleanroomsml", region_name=REGION))
+    out = capsys.readouterr().out
+    assert "audience exported to: s3://" in out
+    assert "ResourceNotFoundException" in out
