@@ -21,6 +21,8 @@ from .builders import (
     start_policy,
 )
 
+pytestmark = pytest.mark.usefixtures("only_declared_errors")
+
 SEED_ACCOUNT = "111111111111"
 SEED_ROLE = f"arn:aws:iam::{SEED_ACCOUNT}:role/seed-reader"
 COLLABORATION = "0f4e3a3c-1b2d-4c5e-8f90-123456789abc"

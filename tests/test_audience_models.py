@@ -19,6 +19,8 @@ from .builders import (
     make_training_dataset,
 )
 
+pytestmark = pytest.mark.usefixtures("only_declared_errors")
+
 KMS = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abc"
 
 

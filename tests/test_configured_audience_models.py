@@ -21,6 +21,8 @@ from .builders import (
     start_policy,
 )
 
+pytestmark = pytest.mark.usefixtures("only_declared_errors")
+
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": []})
 
 

@@ -21,6 +21,8 @@ from .builders import (
     wait_for,
 )
 
+pytestmark = pytest.mark.usefixtures("only_declared_errors")
+
 SIZE = {"type": "ABSOLUTE", "value": 1000}
 
 
@@ -210,3 +212,31 @@ def test_demo_lookalike_runs(mode: str, capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "audience exported to: s3://" in out
     assert "ResourceNotFoundException" in out
+
+
+def test_set_status_to_an_intermediate_status_carries_on_from_there() -> None:
+    with mock_cleanroomsml(lifecycle="manual") as m:
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        model = make_audience_model(client)
+        m.set_status(model, "CREATE_IN_PROGRESS")
+        m.advance(model)
+        assert client.get_audience_model(audienceModelArn=model)["status"] == "ACTIVE"
+        m.set_status(model, "DELETE_PENDING")
+        m.advance()
+        assert client.get_audience_model(audienceModelArn=model)["status"] == "DELETE_IN_PROGRESS"
+        m.advance()
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.get_audience_model(audienceModelArn=model)
+    with mock_cleanroomsml(lifecycle="progressive") as m:
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        model = make_audience_model(client)
+        m.set_status(model, "CREATE_PENDING")
+        seen = [client.get_audience_model(audienceModelArn=model)["status"] for _ in range(2)]
+        assert seen == ["CREATE_IN_PROGRESS", "ACTIVE"]
+
+
+def test_set_status_parks_a_resource_in_immediate_mode(client: Any, mock: CleanRoomsMLMock) -> None:
+    model = make_audience_model(client)
+    mock.set_status(model, "CREATE_IN_PROGRESS")
+    for _ in range(2):
+        assert client.get_audience_model(audienceModelArn=model)["status"] == "CREATE_IN_PROGRESS"

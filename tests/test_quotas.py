@@ -23,6 +23,8 @@ from .builders import (
     start_policy,
 )
 
+pytestmark = pytest.mark.usefixtures("only_declared_errors")
+
 SIZE = {"type": "ABSOLUTE", "value": 1000}
 
 

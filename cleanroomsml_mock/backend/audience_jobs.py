@@ -26,8 +26,9 @@ from ..errors import (
     ResourceNotFoundException,
     ValidationException,
 )
-from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
+from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH, Lifecycle
 from ..records import Record, record_type
+from . import audience_models
 from ._base import BackendBase
 from .configured_audience_models import policy_allows
 
@@ -97,6 +98,17 @@ def _metrics(job_id: str, size_config: dict[str, Any] | None) -> dict[str, Any]:
                 {"audienceSize": {"type": size_type, "value": value}, "score": round(score, 4)}
             )
     return {"relevanceMetrics": relevance, "recallMetric": round(rng.uniform(0.2, 0.8), 4)}
+
+
+def _rest_of_path(kind: str, status: str) -> list[str]:
+    """The steps after ``status`` on the lookalike path of ``kind`` that passes through it
+    (empty for a final status): ``m.set_status`` to an intermediate status lets progressive
+    reads and ``m.advance`` carry on from there."""
+    for lifecycles in (audience_models.LIFECYCLES, LIFECYCLES):
+        for path in lifecycles.get(kind, ()):
+            if status in path:
+                return list(path[path.index(status) + 1 :])
+    return []
 
 
 def _check_seed(seed: dict[str, Any]) -> None:
@@ -178,6 +190,8 @@ class AudienceJobs(BackendBase):
     ) -> None:
         self._link(record)
         super().set_record_status(record, status, details, version)
+        if self.lifecycle is not Lifecycle.IMMEDIATE and record.track is not None:
+            record.track.pending = _rest_of_path(record.kind, status)
 
     def step_record(self, record: Record) -> None:
         self._link(record)
