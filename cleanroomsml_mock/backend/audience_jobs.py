@@ -8,7 +8,7 @@ read, ``m.set_status`` or ``m.advance`` through either ARN moves the one job; de
 either removes both (and the export jobs of both).
 
 Export jobs have no ARN in the service. The mock files each under the pseudo-ARN
-``<audienceGenerationJobArn>/audience-export-job/<name>`` (see ``export_job_arn``), which
+``<audienceGenerationJobArn>/audience-export-job/<name>`` (see ``audience_export_job_arn``), which
 ``m.set_status`` and ``m.advance`` accept; it is never returned by the API.
 """
 
@@ -45,7 +45,7 @@ DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
 LIVE_EXPORT_STATES = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE"})
 
 
-def export_job_arn(audience_generation_job_arn: str, name: str) -> str:
+def audience_export_job_arn(audience_generation_job_arn: str, name: str) -> str:
     """The pseudo-ARN under which the mock files an export job (for ``m.set_status``)."""
     return f"{audience_generation_job_arn}/{EXPORT}/{name}"
 
@@ -411,7 +411,7 @@ class AudienceJobs(BackendBase):
         )
         record = self.new_record(
             EXPORT,
-            export_job_arn(audience_generation_job_arn, name),
+            audience_export_job_arn(audience_generation_job_arn, name),
             {
                 "name": name,
                 "audienceGenerationJobArn": audience_generation_job_arn,
