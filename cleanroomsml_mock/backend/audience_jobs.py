@@ -190,7 +190,8 @@ class AudienceJobs(BackendBase):
     ) -> None:
         self._link(record)
         super().set_record_status(record, status, details, version)
-        if self.lifecycle is not Lifecycle.IMMEDIATE and record.track is not None:
+        resumable = record.kind in audience_models.LIFECYCLES or record.kind in LIFECYCLES
+        if resumable and self.lifecycle is not Lifecycle.IMMEDIATE and record.track is not None:
             record.track.pending = _rest_of_path(record.kind, status)
 
     def step_record(self, record: Record) -> None:
