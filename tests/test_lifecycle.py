@@ -10,7 +10,15 @@ import pytest
 
 from cleanroomsml_mock import CleanRoomsMLMock, audience_export_job_arn, demo, mock_cleanroomsml
 from cleanroomsml_mock.backend import audience_jobs, audience_models, configured_audience_models
-from cleanroomsml_mock.lifecycle import REMOVED, status_enum
+from cleanroomsml_mock.lifecycle import (
+    ACTIVE_ONLY,
+    CANCEL_PATH,
+    CREATE_PATH,
+    DELETE_AND_REMOVE_PATH,
+    DELETE_DATA_PATH,
+    REMOVED,
+    status_enum,
+)
 
 from .builders import (
     REGION,
@@ -38,6 +46,27 @@ def test_every_status_used_is_in_the_model_enum(kind: str, path: tuple[str, ...]
     allowed = status_enum(kind)
     assert allowed, f"no status enum known for {kind}"
     assert {s for s in path if s != REMOVED} <= set(allowed)
+
+
+# SPEC §3.2: the paths every family with a status walks, from the engine's constants.
+SPEC_PATHS = {
+    "training-dataset": (ACTIVE_ONLY,),
+    "configured-audience-model": (ACTIVE_ONLY,),
+    "audience-model": (CREATE_PATH, DELETE_AND_REMOVE_PATH),
+    "audience-generation-job": (CREATE_PATH, DELETE_AND_REMOVE_PATH),
+    "audience-export-job": (CREATE_PATH,),
+    "ml-input-channel": (CREATE_PATH, DELETE_DATA_PATH),
+    "trained-model": (CREATE_PATH, DELETE_DATA_PATH, CANCEL_PATH),
+    "trained-model-inference-job": (CREATE_PATH, CANCEL_PATH),
+    "trained-model-export-job": (CREATE_PATH,),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SPEC_PATHS))
+def test_engine_paths_fit_every_family_enum(kind: str) -> None:
+    allowed = set(status_enum(kind))
+    for path in SPEC_PATHS[kind]:
+        assert {s for s in path if s != REMOVED} <= allowed, (kind, path)
 
 
 def poll(read: Any, mock: CleanRoomsMLMock | None, target: str = "ACTIVE") -> dict[str, Any]:
