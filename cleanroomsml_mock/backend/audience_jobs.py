@@ -14,6 +14,7 @@ Export jobs have no ARN in the service. The mock files each under the pseudo-ARN
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -306,7 +307,7 @@ class AudienceJobs(BackendBase):
         )
         assert isinstance(record, AudienceGenerationJob)
         for key, value in snapshot.items():
-            setattr(record, key, value)
+            setattr(record, key, copy.deepcopy(value))
         record.show_metrics = not cross_account or "ALL" in shared
         if cross_account:
             alias = owner_backend.new_record(
@@ -319,7 +320,7 @@ class AudienceJobs(BackendBase):
             )
             assert isinstance(alias, AudienceGenerationJob)
             for key, value in snapshot.items():
-                setattr(alias, key, value)
+                setattr(alias, key, copy.deepcopy(value))
             alias.primary = False
             alias.track = record.track
             alias.peer_arn = arn
