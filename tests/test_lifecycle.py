@@ -268,3 +268,45 @@ def test_set_status_parks_a_resource_in_immediate_mode(client: Any, mock: CleanR
     mock.set_status(model, "CREATE_IN_PROGRESS")
     for _ in range(2):
         assert client.get_audience_model(audienceModelArn=model)["status"] == "CREATE_IN_PROGRESS"
+
+
+def test_lookalike_records_hold_json_friendly_state(client: Any, mock: CleanRoomsMLMock) -> None:
+    """Save/load round-trips records through JSON: every field must be plain data."""
+    import dataclasses
+    import datetime as dt
+    import json
+
+    from cleanroomsml_mock.mock import active_world
+    from cleanroomsml_mock.records import RECORD_TYPES
+
+    from .builders import client_for, start_policy
+
+    configured = make_configured_audience_model(client)
+    client.put_configured_audience_model_policy(
+        configuredAudienceModelArn=configured,
+        configuredAudienceModelPolicy=start_policy("111111111111", configured),
+    )
+    job = make_generation_job(
+        client_for("111111111111"),
+        configured,
+        role="arn:aws:iam::111111111111:role/r",
+        collaborationId="0f4e3a3c-1b2d-4c5e-8f90-123456789abc",
+    )
+    client_for("111111111111").start_audience_export_job(
+        name="e", audienceGenerationJobArn=job, audienceSize=SIZE
+    )
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        raise TypeError(f"not plain data: {type(value).__name__}")
+
+    world = active_world()
+    assert world is not None
+    kinds = set()
+    for backend in world.backends.values():
+        for record in backend.records.values():
+            assert RECORD_TYPES[type(record).__name__] is type(record)
+            kinds.add(record.kind)
+            json.dumps(dataclasses.asdict(record), default=plain)
+    assert {"audience-generation-job", "audience-export-job", "audience-model"} <= kinds
