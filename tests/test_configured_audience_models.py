@@ -306,3 +306,15 @@ def test_policy_of_unknown_model_is_not_found(client: Any) -> None:
             configuredAudienceModelArn=arn, configuredAudienceModelPolicy=POLICY
         )
     assert arn in str(exc.value)
+
+
+def test_list_paginates(client: Any) -> None:
+    model = make_audience_model(client)
+    arns = [make_configured_audience_model(client, model, name=f"c{i}") for i in range(5)]
+    pages = client.get_paginator("list_configured_audience_models").paginate(
+        PaginationConfig={"PageSize": 2}
+    )
+    listed = [
+        [c["configuredAudienceModelArn"] for c in p["configuredAudienceModels"]] for p in pages
+    ]
+    assert listed == [arns[:2], arns[2:4], arns[4:]]
