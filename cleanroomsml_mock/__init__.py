@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .backend.audience_jobs import audience_export_job_arn
     from .calls import Call, CallList
     from .errors import (
         AccessDeniedException,
@@ -43,6 +44,7 @@ _LAZY = {
     "ServiceQuotaExceededException": "errors",
     "ThrottlingException": "errors",
     "InternalServiceException": "errors",
+    "audience_export_job_arn": "backend.audience_jobs",
 }
 
 
@@ -70,5 +72,6 @@ __all__ = [
     "ServiceQuotaExceededException",
     "ThrottlingException",
     "ValidationException",
+    "audience_export_job_arn",
     "mock_cleanroomsml",
 ]

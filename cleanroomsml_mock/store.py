@@ -95,9 +95,16 @@ class World:
                     raise KeyError(f"No resource with ARN {arn} in this mock")
                 found[0].step_record(found[1])
                 return
+            # a track shared by several records (one resource seen under several ARNs,
+            # e.g. a cross-account audience generation job) takes one step, not one per ARN
+            stepped: set[int] = set()
             for backend in list(self.backends.values()):
                 for record in list(backend.records.values()):
+                    if record.track is not None and id(record.track) in stepped:
+                        continue
                     backend.step_record(record)
+                    if record.track is not None:
+                        stepped.add(id(record.track))
 
     def add_membership(
         self,

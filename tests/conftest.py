@@ -39,3 +39,24 @@ def mock() -> Iterator[CleanRoomsMLMock]:
 @pytest.fixture
 def client(mock: CleanRoomsMLMock) -> Any:
     return boto3.client("cleanroomsml", region_name=REGION)
+
+
+@pytest.fixture
+def only_declared_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail a test if the mock answers any call with an error its operation does not
+    declare in the model (boto3 users would get an unmodelled ``ClientError``)."""
+    from cleanroomsml_mock.calls import Call, CallList
+    from cleanroomsml_mock.model import operation_specs
+
+    original = CallList.record
+
+    def record(self: CallList, call: Call) -> None:
+        if call.error is not None:
+            declared = operation_specs()[call.operation].error_codes
+            assert call.error.code in declared, (
+                f"{call.operation} answered {call.error.code}, which it does not declare: "
+                f"{call.error.message}"
+            )
+        original(self, call)
+
+    monkeypatch.setattr(CallList, "record", record)

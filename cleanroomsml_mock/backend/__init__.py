@@ -6,11 +6,16 @@ operation means adding one method (named as boto3 names it) to the family's mixi
 
 from __future__ import annotations
 
+from .audience_jobs import AudienceJobs
+from .audience_models import AudienceModels
+from .configured_audience_models import ConfiguredAudienceModels
 from .tagging import Tagging
 from .training_datasets import TrainingDatasets
 
 
-class CleanRoomsMLBackend(TrainingDatasets, Tagging):
+class CleanRoomsMLBackend(
+    TrainingDatasets, AudienceModels, ConfiguredAudienceModels, AudienceJobs, Tagging
+):
     """Every implemented operation, for one (account, region)."""
 
 

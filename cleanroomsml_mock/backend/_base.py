@@ -77,14 +77,19 @@ class BackendBase:
         path: tuple[str, ...] | None = None,
         tags: dict[str, str] | None = None,
         taggable: bool = True,
+        cls: type[Record] = Record,
     ) -> Record:
-        """Create, store and return a record; ``path`` starts its status lifecycle."""
+        """Create, store and return a record; ``path`` starts its status lifecycle.
+
+        ``cls`` is the record class (a ``@record_type`` subclass of ``Record`` whose extra
+        fields all have defaults).
+        """
         t = self.now()
         track = None
         if path is not None:
             track = StatusTrack(path[0])
             track.begin(path, self.lifecycle)
-        record = Record(
+        record = cls(
             kind=kind,
             arn=arn,
             data={k: v for k, v in data.items() if v is not None},
@@ -103,7 +108,11 @@ class BackendBase:
         self.records.pop(record.arn, None)
 
     def touch(self, record: Record) -> None:
-        record.update_time = max(self.now(), record.update_time)
+        """Mark a change: ``updateTime`` moves forward (by at least the wire's 1 ms)."""
+        t = self.now()
+        if t <= record.update_time:
+            t = record.update_time + _dt.timedelta(milliseconds=1)
+        record.update_time = t
 
     def begin(self, record: Record, path: tuple[str, ...]) -> None:
         """Start a transition (delete, cancel...) along ``path``; may remove the record."""

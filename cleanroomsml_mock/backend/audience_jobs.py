@@ -1,0 +1,438 @@
+"""Audience generation jobs and audience export jobs (SPEC §4.4, §4.5).
+
+A generation job started from the account that owns the configured audience model is one
+record. Started from another account, the job is seen under two ARNs (SPEC §4.4): the
+starter's copy (the seed provider's view, with ``seedAudience``) and the owner's copy,
+named ``<starter account>-<name>``. Both copies share one ``StatusTrack`` object, so a
+read, ``m.set_status`` or ``m.advance`` through either ARN moves the one job; deleting
+either removes both (and the export jobs of both).
+
+Export jobs have no ARN in the service. The mock files each under the pseudo-ARN
+``<audienceGenerationJobArn>/audience-export-job/<name>`` (see ``audience_export_job_arn``), which
+``m.set_status`` and ``m.advance`` accept; it is never returned by the API.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .. import ids, quotas
+from ..errors import (
+    AccessDeniedException,
+    ConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
+from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH, Lifecycle
+from ..records import Record, record_type
+from . import audience_models
+from ._base import BackendBase
+from .configured_audience_models import policy_allows
+
+JOB = "audience-generation-job"
+JOB_NOUN = "Audience generation job"
+EXPORT = "audience-export-job"
+CONFIGURED = "configured-audience-model"
+START_ACTION = "cleanrooms-ml:StartAudienceGenerationJob"
+
+LIFECYCLES = {JOB: (CREATE_PATH, DELETE_AND_REMOVE_PATH), EXPORT: (CREATE_PATH,)}
+
+CREATING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
+DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
+LIVE_EXPORT_STATES = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE"})
+
+
+def audience_export_job_arn(audience_generation_job_arn: str, name: str) -> str:
+    """The pseudo-ARN under which the mock files an export job (for ``m.set_status``)."""
+    return f"{audience_generation_job_arn}/{EXPORT}/{name}"
+
+
+@record_type
+@dataclass(eq=False)
+class AudienceGenerationJob(Record):
+    """A generation job as one account sees it."""
+
+    peer_arn: str | None = None  # the same job under the other account's ARN
+    primary: bool = True  # the starter's copy (its track is the one both copies share)
+    quality: dict[str, Any] | None = None  # the metrics, shown once ACTIVE
+    show_metrics: bool = True
+    size_config: dict[str, Any] | None = None  # audienceSizeConfig when the job started
+    output_prefix: str = ""  # the configured output S3 location when the job started
+
+    def pick(self, member: str) -> Any:
+        if member == "metrics":
+            if self.status == "ACTIVE" and self.show_metrics:
+                return self.quality
+            return None
+        return super().pick(member)
+
+
+@record_type
+@dataclass(eq=False)
+class AudienceExportJob(Record):
+    """An export of a generated audience; ``outputLocation`` shows once ACTIVE."""
+
+    output_location: str = ""
+
+    def pick(self, member: str) -> Any:
+        if member == "outputLocation":
+            return self.output_location if self.status == "ACTIVE" else None
+        return super().pick(member)
+
+
+def _metrics(job_id: str, size_config: dict[str, Any] | None) -> dict[str, Any]:
+    """Plausible, repeatable quality metrics: relevance in 0..1 decreasing with size."""
+    rng = random.Random(job_id)
+    top = rng.uniform(0.6, 0.95)
+    relevance: list[dict[str, Any]] = []
+    if size_config is not None:
+        size_type = size_config["audienceSizeType"]
+        bins = size_config["audienceSizeBins"]
+        ranks = {value: rank for rank, value in enumerate(sorted(bins))}
+        for value in bins:
+            score = top * (1 - 0.6 * ranks[value] / max(len(bins), 1))
+            relevance.append(
+                {"audienceSize": {"type": size_type, "value": value}, "score": round(score, 4)}
+            )
+    return {"relevanceMetrics": relevance, "recallMetric": round(rng.uniform(0.2, 0.8), 4)}
+
+
+def _rest_of_path(kind: str, status: str) -> list[str]:
+    """The steps after ``status`` on the lookalike path of ``kind`` that passes through it
+    (empty for a final status): ``m.set_status`` to an intermediate status lets progressive
+    reads and ``m.advance`` carry on from there."""
+    for lifecycles in (audience_models.LIFECYCLES, LIFECYCLES):
+        for path in lifecycles.get(kind, ()):
+            if status in path:
+                return list(path[path.index(status) + 1 :])
+    return []
+
+
+def _check_seed(seed: dict[str, Any]) -> None:
+    has_s3 = seed.get("dataSource") is not None
+    sql = seed.get("sqlParameters")
+    if has_s3 == (sql is not None):
+        raise ValidationException(
+            "seedAudience must give exactly one of dataSource (an S3 seed) and sqlParameters "
+            f"(a SQL seed); got {'both' if has_s3 else 'neither'}"
+        )
+    if seed.get("sqlComputeConfiguration") is not None and sql is None:
+        raise ValidationException(
+            "seedAudience.sqlComputeConfiguration can only be given with seedAudience.sqlParameters"
+        )
+    if sql is not None and bool(sql.get("queryString")) == bool(sql.get("analysisTemplateArn")):
+        raise ValidationException(
+            "seedAudience.sqlParameters must give exactly one of queryString and "
+            "analysisTemplateArn"
+        )
+
+
+class AudienceJobs(BackendBase):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.audience_generation_jobs = self.table(JOB)
+        self.audience_export_jobs = self.table(EXPORT)
+
+    # ------------------------------------------------------------ the two copies of a job
+
+    def _peer(self, record: Record) -> tuple[BackendBase, AudienceGenerationJob] | None:
+        if not isinstance(record, AudienceGenerationJob) or record.peer_arn is None:
+            return None
+        account = ids.arn_account(record.peer_arn)
+        region = ids.arn_region(record.peer_arn)
+        backend = self.world.backends.get((account or "", region or ""))
+        peer = backend.records.get(record.peer_arn) if backend is not None else None
+        if backend is None or not isinstance(peer, AudienceGenerationJob):
+            return None
+        return backend, peer
+
+    def _link(self, record: Record) -> None:
+        """Make both copies of a cross-account job share the starter's track (a no-op
+        unless state was loaded from a file, which copies the track)."""
+        found = self._peer(record)
+        if found is None:
+            return
+        assert isinstance(record, AudienceGenerationJob)
+        peer = found[1]
+        primary, alias = (record, peer) if record.primary else (peer, record)
+        alias.track = primary.track
+
+    def touch(self, record: Record) -> None:
+        super().touch(record)
+        found = self._peer(record)
+        if found is not None:
+            found[1].update_time = record.update_time
+
+    def remove(self, record: Record) -> None:
+        super().remove(record)
+        if record.kind != JOB:
+            return
+        for export in list(self.audience_export_jobs.values()):
+            if export.data.get("audienceGenerationJobArn") == record.arn:
+                super().remove(export)
+        found = self._peer(record)
+        if found is not None and found[1].arn in found[0].records:
+            found[0].remove(found[1])
+
+    def observe(self, record: Record) -> bool:
+        self._link(record)
+        return super().observe(record)
+
+    def set_record_status(
+        self,
+        record: Record,
+        status: str,
+        details: dict[str, Any] | None,
+        version: str | None = None,
+    ) -> None:
+        self._link(record)
+        super().set_record_status(record, status, details, version)
+        resumable = record.kind in audience_models.LIFECYCLES or record.kind in LIFECYCLES
+        if resumable and self.lifecycle is not Lifecycle.IMMEDIATE and record.track is not None:
+            record.track.pending = _rest_of_path(record.kind, status)
+
+    def step_record(self, record: Record) -> None:
+        self._link(record)
+        super().step_record(record)
+
+    def _exports_of(self, job: Record) -> list[Record]:
+        """The export jobs of a generation job, under both of its ARNs."""
+        exports = [
+            e
+            for e in self.audience_export_jobs.values()
+            if e.data.get("audienceGenerationJobArn") == job.arn
+        ]
+        found = self._peer(job)
+        if found is not None:
+            backend, peer = found
+            exports += [
+                e
+                for e in backend.table(EXPORT).values()
+                if e.data.get("audienceGenerationJobArn") == peer.arn
+            ]
+        return exports
+
+    # ------------------------------------------------------------ generation jobs
+
+    def _configured_audience_model(self, arn: str) -> tuple[BackendBase, Record]:
+        owner = ids.arn_account(arn) or ""
+        backend = self.world.backends.get((owner, self.region))
+        record = backend.table(CONFIGURED).get(arn) if backend is not None else None
+        if backend is None or record is None:
+            raise ResourceNotFoundException(f"Configured audience model {arn} not found")
+        return backend, record
+
+    def start_audience_generation_job(
+        self,
+        *,
+        name: str,
+        configured_audience_model_arn: str,
+        seed_audience: dict[str, Any],
+        include_seed_in_output: bool | None = None,
+        collaboration_id: str | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        _check_seed(seed_audience)
+        self.check_role_account(seed_audience["roleArn"], "seedAudience.roleArn")
+        self.check_tags(tags)
+        owner_backend, configured = self._configured_audience_model(configured_audience_model_arn)
+        cross_account = owner_backend is not self
+        job_id = self.new_id()
+        arn = self.new_arn(f"{JOB}/{job_id}")
+        owner_arn = owner_backend.new_arn(f"{JOB}/{job_id}")
+        owner_name = f"{self.account_id}-{name}"
+        if cross_account:
+            if collaboration_id is None:
+                raise ValidationException(
+                    "collaborationId is required to start an audience generation job on a "
+                    f"configured audience model of another account ({owner_backend.account_id})"
+                )
+            policy = configured.data.get("configuredAudienceModelPolicy")
+            for resource in (configured_audience_model_arn, owner_arn):
+                if not policy_allows(policy, self.account_id, START_ACTION, resource):
+                    raise AccessDeniedException(
+                        f"Account {self.account_id} is not allowed to perform {START_ACTION} on "
+                        f"{resource}: the resource policy of configured audience model "
+                        f"{configured_audience_model_arn} does not grant it"
+                    )
+        self.check_name_free(JOB, name, "audience generation job")
+        if cross_account:
+            owner_backend.check_name_free(JOB, owner_name, "audience generation job")
+        self.enforce_quota(
+            quotas.PENDING_AUDIENCE_GENERATION_JOBS,
+            sum(
+                1
+                for j in self.audience_generation_jobs.values()
+                if isinstance(j, AudienceGenerationJob) and j.primary and j.status in CREATING
+            ),
+        )
+
+        parent_tags = configured.tags
+        inherit = configured.data.get("childResourceTagOnCreatePolicy") == "FROM_PARENT_RESOURCE"
+        own_tags = dict(tags or {})
+        if inherit and not cross_account:
+            own_tags = {**parent_tags, **own_tags}
+        self.check_tags(own_tags)
+        size_config = configured.data.get("audienceSizeConfig")
+        shared = configured.data.get("sharedAudienceMetrics", ["ALL"])
+        common = {
+            "configuredAudienceModelArn": configured_audience_model_arn,
+            "description": description,
+            "includeSeedInOutput": bool(include_seed_in_output),
+            "collaborationId": collaboration_id,
+            "startedBy": self.account_id,
+        }
+        snapshot = {
+            "quality": _metrics(job_id, size_config),
+            "size_config": size_config,
+            "output_prefix": configured.data["outputConfig"]["destination"]["s3Destination"][
+                "s3Uri"
+            ],
+        }
+        seed_view: dict[str, Any] = {"seedAudience": seed_audience}
+        if seed_audience.get("sqlParameters") is not None:
+            seed_view["protectedQueryIdentifier"] = ids.new_uuid()
+        record = self.new_record(
+            JOB,
+            arn,
+            {"audienceGenerationJobArn": arn, "name": name, **common, **seed_view},
+            path=CREATE_PATH,
+            tags=own_tags,
+            cls=AudienceGenerationJob,
+        )
+        assert isinstance(record, AudienceGenerationJob)
+        for key, value in snapshot.items():
+            setattr(record, key, copy.deepcopy(value))
+        record.show_metrics = not cross_account or "ALL" in shared
+        if cross_account:
+            alias = owner_backend.new_record(
+                JOB,
+                owner_arn,
+                {"audienceGenerationJobArn": owner_arn, "name": owner_name, **common},
+                path=CREATE_PATH,
+                tags=dict(parent_tags) if inherit else {},
+                cls=AudienceGenerationJob,
+            )
+            assert isinstance(alias, AudienceGenerationJob)
+            for key, value in snapshot.items():
+                setattr(alias, key, copy.deepcopy(value))
+            alias.primary = False
+            alias.track = record.track
+            alias.peer_arn = arn
+            record.peer_arn = owner_arn
+        return {"audienceGenerationJobArn": arn}
+
+    def get_audience_generation_job(self, *, audience_generation_job_arn: str) -> Record:
+        return self.read(JOB, audience_generation_job_arn, JOB_NOUN)
+
+    def list_audience_generation_jobs(
+        self,
+        *,
+        configured_audience_model_arn: str | None = None,
+        collaboration_id: str | None = None,
+    ) -> dict[str, Any]:
+        jobs = [
+            job
+            for job in self.audience_generation_jobs.values()
+            if configured_audience_model_arn in (None, job.data["configuredAudienceModelArn"])
+            and collaboration_id in (None, job.data.get("collaborationId"))
+        ]
+        return {"audienceGenerationJobs": jobs}
+
+    def delete_audience_generation_job(self, *, audience_generation_job_arn: str) -> None:
+        record = self.find(JOB, audience_generation_job_arn, JOB_NOUN)
+        self._link(record)
+        if record.status in CREATING:
+            raise ConflictException(
+                f"{JOB_NOUN} {audience_generation_job_arn} is {record.status}; it can be "
+                "deleted once it is ACTIVE or CREATE_FAILED"
+            )
+        if record.status in DELETING:
+            return  # already being deleted: deleting again changes nothing
+        exporting = [e.name for e in self._exports_of(record) if e.status in CREATING]
+        if exporting:
+            raise ConflictException(
+                f"{JOB_NOUN} {audience_generation_job_arn} has export jobs in progress: "
+                f"{', '.join(exporting)}"
+            )
+        self.begin(record, DELETE_AND_REMOVE_PATH)
+
+    # ------------------------------------------------------------ export jobs
+
+    def start_audience_export_job(
+        self,
+        *,
+        name: str,
+        audience_generation_job_arn: str,
+        audience_size: dict[str, Any],
+        description: str | None = None,
+    ) -> None:
+        job = self.find(JOB, audience_generation_job_arn, JOB_NOUN)
+        assert isinstance(job, AudienceGenerationJob)
+        size_config = job.size_config
+        if size_config is not None and not (
+            audience_size["type"] == size_config["audienceSizeType"]
+            and audience_size["value"] in size_config["audienceSizeBins"]
+        ):
+            raise ValidationException(
+                f"audienceSize {audience_size['type']} {audience_size['value']} is not one of "
+                f"the sizes of the configured audience model: {size_config['audienceSizeType']} "
+                f"{size_config['audienceSizeBins']}"
+            )
+        if job.status != "ACTIVE":
+            raise ConflictException(
+                f"{JOB_NOUN} {audience_generation_job_arn} is {job.status}; an audience can be "
+                "exported once the job is ACTIVE"
+            )
+        for export in self.audience_export_jobs.values():
+            if (
+                export.data.get("audienceGenerationJobArn") == audience_generation_job_arn
+                and export.name == name
+            ):
+                raise ConflictException(
+                    f"An audience export job named '{name}' already exists for "
+                    f"{audience_generation_job_arn}"
+                )
+        self.enforce_quota(
+            quotas.AUDIENCE_EXPORT_JOBS_PER_GENERATION_JOB,
+            sum(1 for e in self._exports_of(job) if e.status in LIVE_EXPORT_STATES),
+        )
+        self.enforce_quota(
+            quotas.PENDING_AUDIENCE_EXPORT_JOBS,
+            sum(1 for e in self.audience_export_jobs.values() if e.status in CREATING),
+        )
+        job_id = audience_generation_job_arn.rsplit("/", 1)[-1]
+        location = (
+            f"{job.output_prefix.rstrip('/')}/{job_id}/{quote(name, safe='')}/"
+            f"{audience_size['type'].lower()}-{audience_size['value']}/"
+        )
+        record = self.new_record(
+            EXPORT,
+            audience_export_job_arn(audience_generation_job_arn, name),
+            {
+                "name": name,
+                "audienceGenerationJobArn": audience_generation_job_arn,
+                "audienceSize": audience_size,
+                "description": description,
+            },
+            path=CREATE_PATH,
+            taggable=False,
+            cls=AudienceExportJob,
+        )
+        assert isinstance(record, AudienceExportJob)
+        record.output_location = location
+
+    def list_audience_export_jobs(
+        self, *, audience_generation_job_arn: str | None = None
+    ) -> dict[str, Any]:
+        exports = [
+            export
+            for export in self.audience_export_jobs.values()
+            if audience_generation_job_arn in (None, export.data["audienceGenerationJobArn"])
+        ]
+        return {"audienceExportJobs": exports}

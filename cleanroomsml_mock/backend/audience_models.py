@@ -1,0 +1,105 @@
+"""Audience models (SPEC §4.2): lookalike models trained on a training dataset.
+
+Create starts the training job (CREATE_PENDING -> CREATE_IN_PROGRESS -> ACTIVE); delete
+walks DELETE_PENDING -> DELETE_IN_PROGRESS and then the record is gone.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from .. import quotas
+from ..errors import ConflictException, ValidationException
+from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
+from ..records import Record
+from ._base import BackendBase
+
+KIND = "audience-model"
+NOUN = "Audience model"
+TRAINING_DATASET = "training-dataset"
+CONFIGURED_AUDIENCE_MODEL = "configured-audience-model"
+
+# The paths an audience model walks (a test checks them against the model's enum).
+LIFECYCLES = {KIND: (CREATE_PATH, DELETE_AND_REMOVE_PATH)}
+
+CREATING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
+DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
+
+
+class AudienceModels(BackendBase):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.audience_models = self.table(KIND)
+
+    def create_audience_model(
+        self,
+        *,
+        name: str,
+        training_dataset_arn: str,
+        training_data_start_time: _dt.datetime | None = None,
+        training_data_end_time: _dt.datetime | None = None,
+        kms_key_arn: str | None = None,
+        tags: dict[str, str] | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        if (
+            training_data_start_time is not None
+            and training_data_end_time is not None
+            and training_data_start_time >= training_data_end_time
+        ):
+            raise ValidationException(
+                f"trainingDataStartTime ({training_data_start_time.isoformat()}) must be "
+                f"before trainingDataEndTime ({training_data_end_time.isoformat()})"
+            )
+        self.check_tags(tags)
+        self.find(TRAINING_DATASET, training_dataset_arn, "Training dataset")
+        self.check_name_free(KIND, name, "audience model")
+        self.enforce_quota(
+            quotas.PENDING_AUDIENCE_MODELS,
+            sum(1 for m in self.audience_models.values() if m.status in quotas.PENDING_STATES),
+        )
+        arn = self.new_arn(f"{KIND}/{self.new_id()}")
+        self.new_record(
+            KIND,
+            arn,
+            {
+                "audienceModelArn": arn,
+                "name": name,
+                "trainingDatasetArn": training_dataset_arn,
+                "trainingDataStartTime": training_data_start_time,
+                "trainingDataEndTime": training_data_end_time,
+                "kmsKeyArn": kms_key_arn,
+                "description": description,
+            },
+            path=CREATE_PATH,
+            tags=tags,
+        )
+        return {"audienceModelArn": arn}
+
+    def get_audience_model(self, *, audience_model_arn: str) -> Record:
+        return self.read(KIND, audience_model_arn, NOUN)
+
+    def list_audience_models(self) -> dict[str, Any]:
+        return {"audienceModels": list(self.audience_models.values())}
+
+    def delete_audience_model(self, *, audience_model_arn: str) -> None:
+        record = self.find(KIND, audience_model_arn, NOUN)
+        users = [
+            configured.arn
+            for configured in self.table(CONFIGURED_AUDIENCE_MODEL).values()
+            if configured.data.get("audienceModelArn") == audience_model_arn
+        ]
+        if users:
+            raise ConflictException(
+                f"{NOUN} {audience_model_arn} is used by configured audience model(s) "
+                f"{', '.join(users)}; delete them first"
+            )
+        if record.status in CREATING:
+            raise ConflictException(
+                f"{NOUN} {audience_model_arn} is {record.status}; it can be deleted once its "
+                "training has finished (ACTIVE or CREATE_FAILED)"
+            )
+        if record.status in DELETING:
+            return  # already being deleted: deleting again changes nothing
+        self.begin(record, DELETE_AND_REMOVE_PATH)

@@ -1,0 +1,285 @@
+"""Configured audience models and their resource policy (SPEC §4.3).
+
+A configured audience model is ACTIVE from creation and removed at once on delete. Its
+resource policy (one JSON document) lives on the record, under the members the policy
+operations return (``configuredAudienceModelPolicy``, ``policyHash``), so a Get of the
+policy serialises from the record itself; the model's Get/List shapes do not carry them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import ConflictException, ResourceNotFoundException, ValidationException
+from ..lifecycle import ACTIVE_ONLY
+from ..records import Record
+from ._base import BackendBase
+
+KIND = "configured-audience-model"
+NOUN = "Configured audience model"
+AUDIENCE_MODEL = "audience-model"
+GENERATION_JOB = "audience-generation-job"
+DEFAULT_MIN_MATCHING_SEED_SIZE = 500
+MAX_PERCENTAGE = 100
+POLICY = "configuredAudienceModelPolicy"
+POLICY_HASH = "policyHash"
+
+LIFECYCLES = {KIND: (ACTIVE_ONLY,)}
+
+
+def policy_hash(policy: str) -> str:
+    """The deterministic hash of a policy text: lower-case hex SHA-256."""
+    return hashlib.sha256(policy.encode()).hexdigest()
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _principal_matches(principal: Any, account_id: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    for entry in _as_list(principal.get("AWS")):
+        if not isinstance(entry, str):
+            continue
+        if entry in ("*", account_id):
+            return True
+        parts = entry.split(":", 5)
+        if len(parts) == 6 and parts[2] == "iam" and parts[4] == account_id:
+            return True  # the account root or any of its principals: the mock knows no roles
+    return False
+
+
+def _matches_any(patterns: Iterable[Any], value: str, *, case_sensitive: bool) -> bool:
+    for pattern in patterns:
+        if not isinstance(pattern, str):
+            continue
+        if case_sensitive and fnmatch.fnmatchcase(value, pattern):
+            return True
+        if not case_sensitive and fnmatch.fnmatchcase(value.lower(), pattern.lower()):
+            return True
+    return False
+
+
+def policy_allows(policy: str | None, account_id: str, action: str, resource: str) -> bool:
+    """Whether ``policy`` lets ``account_id`` perform ``action`` on ``resource``.
+
+    Statements are matched on Effect, Principal (``*``, the account id, or any IAM ARN of
+    the account), Action and Resource (``*``/``?`` wildcards); an explicit Deny wins;
+    ``Condition`` blocks are not evaluated.
+    """
+    if not policy:
+        return False
+    try:
+        document = json.loads(policy)
+    except ValueError:
+        return False
+    allowed = False
+    for statement in _as_list(document.get("Statement") if isinstance(document, dict) else None):
+        if not isinstance(statement, dict):
+            continue
+        if not _principal_matches(statement.get("Principal"), account_id):
+            continue
+        if not _matches_any(_as_list(statement.get("Action")), action, case_sensitive=False):
+            continue
+        if not _matches_any(_as_list(statement.get("Resource")), resource, case_sensitive=True):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        if statement.get("Effect") == "Allow":
+            allowed = True
+    return allowed
+
+
+def _check_size_config(config: dict[str, Any] | None, member: str) -> None:
+    if config is None:
+        return
+    bins = config["audienceSizeBins"]
+    duplicated = sorted({b for b in bins if bins.count(b) > 1})
+    if duplicated:
+        raise ValidationException(f"{member}.audienceSizeBins: duplicate sizes {duplicated}")
+    if config["audienceSizeType"] == "PERCENTAGE":
+        too_big = [b for b in bins if b > MAX_PERCENTAGE]
+        if too_big:
+            raise ValidationException(
+                f"{member}.audienceSizeBins: PERCENTAGE sizes must be between 1 and "
+                f"{MAX_PERCENTAGE}, got {too_big}"
+            )
+
+
+class ConfiguredAudienceModels(BackendBase):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.configured_audience_models = self.table(KIND)
+
+    # ------------------------------------------------------------ shared checks
+
+    def _usable_audience_model(self, audience_model_arn: str) -> None:
+        model = self.find(AUDIENCE_MODEL, audience_model_arn, "Audience model")
+        if model.status != "ACTIVE":
+            raise ConflictException(
+                f"Audience model {audience_model_arn} is {model.status}; a configured audience "
+                "model needs an ACTIVE audience model"
+            )
+
+    def _check_output_config(self, output_config: dict[str, Any] | None) -> None:
+        if output_config is not None:
+            self.check_role_account(output_config["roleArn"], "outputConfig.roleArn")
+
+    # ------------------------------------------------------------ operations
+
+    def create_configured_audience_model(
+        self,
+        *,
+        name: str,
+        audience_model_arn: str,
+        output_config: dict[str, Any],
+        shared_audience_metrics: list[str],
+        description: str | None = None,
+        min_matching_seed_size: int | None = None,
+        audience_size_config: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
+        child_resource_tag_on_create_policy: str | None = None,
+    ) -> dict[str, Any]:
+        _check_size_config(audience_size_config, "audienceSizeConfig")
+        self.check_tags(tags)
+        self._check_output_config(output_config)
+        self._usable_audience_model(audience_model_arn)
+        self.check_name_free(KIND, name, "configured audience model")
+        arn = self.new_arn(f"{KIND}/{self.new_id()}")
+        if min_matching_seed_size is None:
+            min_matching_seed_size = DEFAULT_MIN_MATCHING_SEED_SIZE
+        self.new_record(
+            KIND,
+            arn,
+            {
+                "configuredAudienceModelArn": arn,
+                "name": name,
+                "audienceModelArn": audience_model_arn,
+                "outputConfig": output_config,
+                "sharedAudienceMetrics": shared_audience_metrics,
+                "description": description,
+                "minMatchingSeedSize": min_matching_seed_size,
+                "audienceSizeConfig": audience_size_config,
+                "childResourceTagOnCreatePolicy": child_resource_tag_on_create_policy,
+            },
+            path=ACTIVE_ONLY,
+            tags=tags,
+        )
+        return {"configuredAudienceModelArn": arn}
+
+    def get_configured_audience_model(self, *, configured_audience_model_arn: str) -> Record:
+        return self.read(KIND, configured_audience_model_arn, NOUN)
+
+    def list_configured_audience_models(self) -> dict[str, Any]:
+        return {"configuredAudienceModels": list(self.configured_audience_models.values())}
+
+    def update_configured_audience_model(
+        self,
+        *,
+        configured_audience_model_arn: str,
+        output_config: dict[str, Any] | None = None,
+        audience_model_arn: str | None = None,
+        shared_audience_metrics: list[str] | None = None,
+        min_matching_seed_size: int | None = None,
+        audience_size_config: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        record = self.find(KIND, configured_audience_model_arn, NOUN)
+        _check_size_config(audience_size_config, "audienceSizeConfig")
+        self._check_output_config(output_config)
+        if audience_model_arn is not None:
+            self._usable_audience_model(audience_model_arn)
+        changes = {
+            "outputConfig": output_config,
+            "audienceModelArn": audience_model_arn,
+            "sharedAudienceMetrics": shared_audience_metrics,
+            "minMatchingSeedSize": min_matching_seed_size,
+            "audienceSizeConfig": audience_size_config,
+            "description": description,
+        }
+        record.data.update({k: v for k, v in changes.items() if v is not None})
+        self.touch(record)
+        return {"configuredAudienceModelArn": configured_audience_model_arn}
+
+    def delete_configured_audience_model(self, *, configured_audience_model_arn: str) -> None:
+        record = self.find(KIND, configured_audience_model_arn, NOUN)
+        running = [
+            job.arn
+            for job in self.table(GENERATION_JOB).values()
+            if job.data.get("configuredAudienceModelArn") == configured_audience_model_arn
+            and job.status in ("CREATE_PENDING", "CREATE_IN_PROGRESS")
+        ]
+        if running:
+            raise ConflictException(
+                f"{NOUN} {configured_audience_model_arn} is used by audience generation job(s) "
+                f"still running: {', '.join(running)}"
+            )
+        self.remove(record)  # its resource policy goes with it
+
+    # ------------------------------------------------------------ resource policy
+
+    def put_configured_audience_model_policy(
+        self,
+        *,
+        configured_audience_model_arn: str,
+        configured_audience_model_policy: str,
+        previous_policy_hash: str | None = None,
+        policy_existence_condition: str | None = None,
+    ) -> dict[str, Any]:
+        record = self.find(KIND, configured_audience_model_arn, NOUN)
+        try:
+            document = json.loads(configured_audience_model_policy)
+        except ValueError as exc:
+            raise ValidationException(
+                f"configuredAudienceModelPolicy is not valid JSON: {exc}"
+            ) from None
+        if not isinstance(document, dict):
+            raise ValidationException("configuredAudienceModelPolicy must be a JSON object")
+        current = record.data.get(POLICY_HASH)
+        if policy_existence_condition == "POLICY_MUST_EXIST" and current is None:
+            raise ResourceNotFoundException(
+                f"{NOUN} {configured_audience_model_arn} has no policy "
+                "(policyExistenceCondition is POLICY_MUST_EXIST)"
+            )
+        if policy_existence_condition == "POLICY_MUST_NOT_EXIST" and current is not None:
+            raise ValidationException(
+                f"{NOUN} {configured_audience_model_arn} already has a policy "
+                "(policyExistenceCondition is POLICY_MUST_NOT_EXIST)"
+            )
+        if previous_policy_hash is not None and previous_policy_hash != current:
+            raise ValidationException(
+                f"previousPolicyHash {previous_policy_hash} does not match the current policy "
+                f"of {configured_audience_model_arn} "
+                f"({current if current is not None else 'there is none'})"
+            )
+        digest = policy_hash(configured_audience_model_policy)
+        record.data[POLICY] = configured_audience_model_policy
+        record.data[POLICY_HASH] = digest
+        return {POLICY: configured_audience_model_policy, POLICY_HASH: digest}
+
+    def _policy_holder(self, configured_audience_model_arn: str) -> Record:
+        record = self.find(KIND, configured_audience_model_arn, NOUN)
+        if record.data.get(POLICY) is None:
+            raise ResourceNotFoundException(
+                f"{NOUN} {configured_audience_model_arn} has no resource policy"
+            )
+        return record
+
+    def get_configured_audience_model_policy(self, *, configured_audience_model_arn: str) -> Record:
+        return self._policy_holder(configured_audience_model_arn)
+
+    def delete_configured_audience_model_policy(
+        self, *, configured_audience_model_arn: str
+    ) -> None:
+        record = self._policy_holder(configured_audience_model_arn)
+        record.data.pop(POLICY, None)
+        record.data.pop(POLICY_HASH, None)
