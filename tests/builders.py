@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import boto3
@@ -54,6 +55,14 @@ IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/train:latest"
 INFERENCE_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/infer:latest"
 
 
+_sequence = itertools.count(1)
+
+
+def _clean(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Overrides set to None leave the parameter out."""
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
 def role_for(account: str) -> str:
     return f"arn:aws:iam::{account}:role/cleanrooms-ml"
 
@@ -66,12 +75,13 @@ def caller_account(client: Any) -> str:
 def make_algorithm(client: Any, **overrides: Any) -> str:
     account = caller_account(client)
     kwargs: dict[str, Any] = {
-        "name": "algorithm",
+        "name": f"algorithm-{next(_sequence)}",
         "roleArn": role_for(account),
         "trainingContainerConfig": {"imageUri": IMAGE, "entrypoint": ["python", "train.py"]},
         "inferenceContainerConfig": {"imageUri": INFERENCE_IMAGE},
     }
     kwargs.update(overrides)
+    kwargs = _clean(kwargs)
     return str(client.create_configured_model_algorithm(**kwargs)["configuredModelAlgorithmArn"])
 
 
@@ -97,6 +107,7 @@ def make_association(
         "privacyConfiguration": privacy(),
     }
     kwargs.update(overrides)
+    kwargs = _clean(kwargs)
     return str(
         client.create_configured_model_algorithm_association(**kwargs)[
             "configuredModelAlgorithmAssociationArn"
@@ -126,6 +137,7 @@ def make_channel(
         "retentionInDays": 7,
     }
     kwargs.update(overrides)
+    kwargs = _clean(kwargs)
     return str(client.create_ml_input_channel(**kwargs)["mlInputChannelArn"])
 
 
@@ -151,6 +163,7 @@ def make_trained_model(
         "dataChannels": [{"mlInputChannelArn": channel, "channelName": "train"}],
     }
     kwargs.update(overrides)
+    kwargs = _clean(kwargs)
     response = dict(client.create_trained_model(**kwargs))
     response.pop("ResponseMetadata", None)
     response.update(association=association, channel=channel)
@@ -169,6 +182,7 @@ def start_inference(
         "dataSource": {"mlInputChannelArn": model["channel"]},
     }
     kwargs.update(overrides)
+    kwargs = _clean(kwargs)
     return str(client.start_trained_model_inference_job(**kwargs)["trainedModelInferenceJobArn"])
 
 
