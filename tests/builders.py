@@ -103,7 +103,7 @@ def make_association(
     kwargs: dict[str, Any] = {
         "membershipIdentifier": membership,
         "configuredModelAlgorithmArn": algorithm or make_algorithm(client),
-        "name": "association",
+        "name": f"association-{next(_sequence)}",
         "privacyConfiguration": privacy(),
     }
     kwargs.update(overrides)
@@ -133,7 +133,7 @@ def make_channel(
             association or make_association(client, membership)
         ],
         "inputChannel": channel,
-        "name": "channel",
+        "name": f"channel-{next(_sequence)}",
         "retentionInDays": 7,
     }
     kwargs.update(overrides)
