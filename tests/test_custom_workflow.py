@@ -146,3 +146,12 @@ def test_custom_model_workflow(lifecycle: str) -> None:
         client.delete_configured_model_algorithm(configuredModelAlgorithmArn=algorithm)
         client.delete_ml_configuration(membershipIdentifier=m)
         assert client.list_configured_model_algorithms()["configuredModelAlgorithms"] == []
+
+
+def test_demo_custom_model_runs(client: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from cleanroomsml_mock.demo import custom_model
+
+    custom_model(client)
+    out = capsys.readouterr().out
+    assert "versions of the model: 2" in out
+    assert "the record stays: INACTIVE" in out
