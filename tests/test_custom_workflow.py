@@ -155,3 +155,46 @@ def test_demo_custom_model_runs(client: Any, capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "versions of the model: 2" in out
     assert "the record stays: INACTIVE" in out
+
+
+def _plain(value: Any, path: str) -> None:
+    """Saved state must be plain data: scalars, lists, dicts, datetimes, status tracks and
+    registered record dataclasses (the generic save/load relies on it)."""
+    import dataclasses
+    import datetime as dt
+
+    from cleanroomsml_mock.lifecycle import StatusTrack
+    from cleanroomsml_mock.records import RECORD_TYPES
+
+    if value is None or isinstance(value, (str, int, float, bool, dt.datetime)):
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _plain(item, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert isinstance(key, str), path
+            _plain(item, f"{path}.{key}")
+        return
+    if isinstance(value, StatusTrack):
+        _plain(dataclasses.asdict(value), path)
+        return
+    assert dataclasses.is_dataclass(value), f"{path}: {type(value).__name__}"
+    assert RECORD_TYPES.get(type(value).__name__) is type(value), f"{path}: unregistered"
+    for f in dataclasses.fields(value):
+        _plain(getattr(value, f.name), f"{path}.{f.name}")
+
+
+def test_state_is_plain_data(mock: CleanRoomsMLMock, client: Any) -> None:
+    from cleanroomsml_mock.demo import custom_model
+
+    custom_model(client)
+    world = mock._require_world()
+    for (account, region), backend in world.backends.items():
+        for arn, record in backend.records.items():
+            _plain(record, f"{account}/{region}/{arn}")
+    import dataclasses
+
+    for membership in world.memberships.by_id.values():
+        _plain(dataclasses.asdict(membership), membership.membership_id)

@@ -9,7 +9,7 @@ from .. import ids, memberships, quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_DATA_PATH
 from ..records import Record
-from ._collaboration import DELETABLE_STATES, CollaborationSupport, JobRecord
+from ._collaboration import DELETABLE_STATES, RELEASED_STATES, CollaborationSupport, JobRecord
 
 KIND = "ml-input-channel"
 NOUN = "ML input channel"
@@ -97,7 +97,8 @@ class MLInputChannels(CollaborationSupport):
         active = [
             c
             for c in self.ml_input_channels.values()
-            if c.data["membershipIdentifier"] == membership_identifier and c.status != "INACTIVE"
+            if c.data["membershipIdentifier"] == membership_identifier
+            and c.status not in RELEASED_STATES
         ]
         self.enforce_quota(quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP, len(active))
         arn = self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
