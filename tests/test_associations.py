@@ -212,3 +212,37 @@ def test_channel_on_deleted_association_is_not_found(client: Any) -> None:
     )
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         make_channel(client, association=arn)
+
+
+def test_delete_refused_while_an_inference_job_runs() -> None:
+    import boto3
+
+    from cleanroomsml_mock import mock_cleanroomsml
+
+    from .builders import REGION, start_inference
+
+    with mock_cleanroomsml(lifecycle="manual") as mock:
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        association = make_association(client)
+        channel = make_channel(client, association=association)
+        mock.set_status(channel, "ACTIVE")
+        model = make_trained_model(client, association=association, channel=channel)
+        mock.set_status(model["trainedModelArn"], "ACTIVE")
+        job = start_inference(client, model)
+        client.delete_trained_model_output(
+            membershipIdentifier=MEMBERSHIP, trainedModelArn=model["trainedModelArn"]
+        )
+        mock.set_status(model["trainedModelArn"], "INACTIVE")
+        client.delete_ml_input_channel_data(
+            membershipIdentifier=MEMBERSHIP, mlInputChannelArn=channel
+        )
+        mock.set_status(channel, "INACTIVE")
+        with pytest.raises(client.exceptions.ConflictException) as exc:
+            client.delete_configured_model_algorithm_association(
+                membershipIdentifier=MEMBERSHIP, configuredModelAlgorithmAssociationArn=association
+            )
+        assert job in str(exc.value)
+        mock.set_status(job, "ACTIVE")
+        client.delete_configured_model_algorithm_association(
+            membershipIdentifier=MEMBERSHIP, configuredModelAlgorithmAssociationArn=association
+        )

@@ -284,3 +284,15 @@ def test_payer_candidates_follow_the_payment_configuration(world: World) -> None
             name="m2",
             mlModelTrainingPayerAccountId=A,
         )
+
+
+def test_collaboration_lists_paginate_across_accounts(world: World) -> None:
+    make_association(world.b, M_B, make_algorithm(world.b))
+    pages = world.c.get_paginator(
+        "list_collaboration_configured_model_algorithm_associations"
+    ).paginate(collaborationIdentifier=COLLABORATION, PaginationConfig={"PageSize": 1})
+    creators = [
+        [x["creatorAccountId"] for x in p["collaborationConfiguredModelAlgorithmAssociations"]]
+        for p in pages
+    ]
+    assert creators == [[A], [B]]

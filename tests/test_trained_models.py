@@ -326,3 +326,38 @@ def test_tags_on_model(client: Any) -> None:
     assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"a": "1", "b": "2"}
     client.untag_resource(resourceArn=arn, tagKeys=["a"])
     assert get(client, arn)["tags"] == {"b": "2"}
+
+
+def test_incremental_channel_rules(client: Any) -> None:
+    base = make_trained_model(client)
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as exc:
+        new_version(
+            client, base, channel={"versionIdentifier": "00000000-0000-4000-8000-000000000000"}
+        )
+    assert "incrementalTrainingDataChannels.1" in str(exc.value)
+    elsewhere = make_trained_model(client, "99999999-9999-4999-8999-999999999999")
+    with pytest.raises(client.exceptions.ValidationException) as exc:
+        make_trained_model(
+            client,
+            name="mixed",
+            association=base["association"],
+            channel=base["channel"],
+            incrementalTrainingDataChannels=[
+                {"trainedModelArn": elsewhere["trainedModelArn"], "channelName": "base"}
+            ],
+        )
+    assert "incrementalTrainingDataChannels.1.trainedModelArn" in str(exc.value)
+
+
+def test_channel_of_another_collaboration_is_refused(client: Any) -> None:
+    base = make_trained_model(client)
+    other = make_channel(client, "99999999-9999-4999-8999-999999999999")
+    with pytest.raises(client.exceptions.ValidationException) as exc:
+        make_trained_model(client, name="x", association=base["association"], channel=other)
+    assert "dataChannels.1.mlInputChannelArn" in str(exc.value)
+
+
+def test_wrong_arn_type_is_a_validation_error(client: Any) -> None:
+    channel = make_trained_model(client)["channel"]
+    with pytest.raises(client.exceptions.ValidationException):
+        get(client, channel)
