@@ -238,14 +238,14 @@ class CollaborationSupport(BackendBase):
                     f"{membership_identifier}"
                 )
             return
-        self.collaboration_access_strict(collaboration, noun, record.arn)
+        self.require_member(collaboration, noun, record.arn)
 
-    def collaboration_access_strict(self, collaboration_id: str, noun: str, arn: str) -> None:
+    def require_member(self, collaboration_id: str, noun: str, arn: str) -> None:
         """The caller must hold an active membership in ``collaboration_id``."""
         if self.world.memberships.membership_of(self.account_id, collaboration_id) is None:
             self.world.memberships.import_from_moto(self.region)
         if self.world.memberships.membership_of(self.account_id, collaboration_id) is None:
             raise AccessDeniedException(
                 f"Account {self.account_id} is not an active member of collaboration "
-                f"{collaboration_id} and cannot delete the data of {noun} {arn}"
+                f"{collaboration_id}, so it cannot delete the data of {noun} {arn}"
             )
