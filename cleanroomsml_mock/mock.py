@@ -15,7 +15,7 @@ import inspect
 import os
 import threading
 import unittest
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -260,10 +260,25 @@ class CleanRoomsMLMock:
         account_id: str | None = None,
         collaboration_id: str | None = None,
         membership_id: str | None = None,
+        abilities: Iterable[str] | None = None,
+        pays_for: Iterable[str] | None = None,
     ) -> str:
-        """Register a Clean Rooms membership; returns its id (a lower-case UUID)."""
+        """Register a Clean Rooms membership; returns its id (a lower-case UUID).
+
+        ``account_id`` defaults to the mock's account, ids are generated where not given.
+        ``abilities`` (default: all but ``CAN_RUN_JOB``) takes ``CAN_QUERY``,
+        ``CAN_RECEIVE_RESULTS``, ``CAN_RUN_JOB``, ``CAN_RECEIVE_MODEL_OUTPUT``,
+        ``CAN_RECEIVE_INFERENCE_OUTPUT``; ``pays_for`` the cost types the member is
+        responsible for (``queryCompute``, ``modelTraining``, ``modelInference``,
+        ``syntheticDataGeneration``; when nobody is designated, members who can query pay).
+        See ``cleanroomsml_mock.memberships``.
+        """
         return self._require_world().add_membership(
-            account_id=account_id, collaboration_id=collaboration_id, membership_id=membership_id
+            account_id=account_id,
+            collaboration_id=collaboration_id,
+            membership_id=membership_id,
+            abilities=abilities,
+            pays_for=pays_for,
         )
 
 

@@ -9,6 +9,7 @@ never deadlock.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .calls import CallList
@@ -112,6 +113,8 @@ class World:
         account_id: str | None = None,
         collaboration_id: str | None = None,
         membership_id: str | None = None,
+        abilities: Iterable[str] | None = None,
+        pays_for: Iterable[str] | None = None,
     ) -> str:
         """Register a Clean Rooms membership; returns its id."""
         with self.lock:
@@ -119,6 +122,8 @@ class World:
                 account_id=account_id or self.config.account_id,
                 collaboration_id=collaboration_id,
                 membership_id=membership_id,
+                abilities=abilities,
+                pays_for=pays_for,
             )
         return membership.membership_id
 

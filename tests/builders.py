@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import boto3
@@ -133,3 +134,151 @@ def wait_for(
         if got[key] in done or got[key].endswith("_FAILED"):
             return got
     raise AssertionError(f"still {got[key]} after {tries} reads")
+
+
+# ---------------------------------------------------------------- custom models
+
+MEMBERSHIP = "11111111-1111-4111-8111-111111111111"
+IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/train:latest"
+INFERENCE_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/infer:latest"
+
+
+_sequence = itertools.count(1)
+
+
+def _clean(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Overrides set to None leave the parameter out."""
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def role_for(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/cleanrooms-ml"
+
+
+def caller_account(client: Any) -> str:
+    key = client._request_signer._credentials.access_key
+    return key if len(key) == 12 and key.isdigit() else ACCOUNT
+
+
+def make_algorithm(client: Any, **overrides: Any) -> str:
+    account = caller_account(client)
+    kwargs: dict[str, Any] = {
+        "name": f"algorithm-{next(_sequence)}",
+        "roleArn": role_for(account),
+        "trainingContainerConfig": {"imageUri": IMAGE, "entrypoint": ["python", "train.py"]},
+        "inferenceContainerConfig": {"imageUri": INFERENCE_IMAGE},
+    }
+    kwargs.update(overrides)
+    kwargs = _clean(kwargs)
+    return str(client.create_configured_model_algorithm(**kwargs)["configuredModelAlgorithmArn"])
+
+
+def privacy(**policies: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "trainedModels": {"containerMetrics": {"noiseLevel": "LOW"}},
+        "trainedModelExports": {
+            "maxSize": {"unit": "GB", "value": 5.0},
+            "filesToExport": ["MODEL"],
+        },
+    }
+    base.update(policies)
+    return {"policies": base}
+
+
+def make_association(
+    client: Any, membership: str = MEMBERSHIP, algorithm: str | None = None, **overrides: Any
+) -> str:
+    kwargs: dict[str, Any] = {
+        "membershipIdentifier": membership,
+        "configuredModelAlgorithmArn": algorithm or make_algorithm(client),
+        "name": f"association-{next(_sequence)}",
+        "privacyConfiguration": privacy(),
+    }
+    kwargs.update(overrides)
+    kwargs = _clean(kwargs)
+    return str(
+        client.create_configured_model_algorithm_association(**kwargs)[
+            "configuredModelAlgorithmAssociationArn"
+        ]
+    )
+
+
+def input_channel(**params: Any) -> dict[str, Any]:
+    query: dict[str, Any] = {"sqlParameters": {"queryString": "SELECT * FROM t"}}
+    query.update(params)
+    return {"dataSource": {"protectedQueryInputParameters": query}, "roleArn": ROLE}
+
+
+def make_channel(
+    client: Any, membership: str = MEMBERSHIP, association: str | None = None, **overrides: Any
+) -> str:
+    account = caller_account(client)
+    channel = input_channel()
+    channel["roleArn"] = role_for(account)
+    kwargs: dict[str, Any] = {
+        "membershipIdentifier": membership,
+        "configuredModelAlgorithmAssociations": [
+            association or make_association(client, membership)
+        ],
+        "inputChannel": channel,
+        "name": f"channel-{next(_sequence)}",
+        "retentionInDays": 7,
+    }
+    kwargs.update(overrides)
+    kwargs = _clean(kwargs)
+    return str(client.create_ml_input_channel(**kwargs)["mlInputChannelArn"])
+
+
+RESOURCE_CONFIG = {"instanceType": "ml.m5.xlarge", "instanceCount": 1, "volumeSizeInGB": 10}
+
+
+def make_trained_model(
+    client: Any,
+    membership: str = MEMBERSHIP,
+    association: str | None = None,
+    channel: str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Creates association and channel when not given; returns the create response
+    plus ``association`` and ``channel``."""
+    association = association or make_association(client, membership)
+    channel = channel or make_channel(client, membership, association)
+    kwargs: dict[str, Any] = {
+        "membershipIdentifier": membership,
+        "name": "model",
+        "configuredModelAlgorithmAssociationArn": association,
+        "resourceConfig": RESOURCE_CONFIG,
+        "dataChannels": [{"mlInputChannelArn": channel, "channelName": "train"}],
+    }
+    kwargs.update(overrides)
+    kwargs = _clean(kwargs)
+    response = dict(client.create_trained_model(**kwargs))
+    response.pop("ResponseMetadata", None)
+    response.update(association=association, channel=channel)
+    return response
+
+
+def start_inference(
+    client: Any, model: dict[str, Any], membership: str = MEMBERSHIP, **overrides: Any
+) -> str:
+    kwargs: dict[str, Any] = {
+        "membershipIdentifier": membership,
+        "name": "inference",
+        "trainedModelArn": model["trainedModelArn"],
+        "resourceConfig": {"instanceType": "ml.m5.xlarge", "instanceCount": 1},
+        "outputConfiguration": {"members": [{"accountId": caller_account(client)}]},
+        "dataSource": {"mlInputChannelArn": model["channel"]},
+    }
+    kwargs.update(overrides)
+    kwargs = _clean(kwargs)
+    return str(client.start_trained_model_inference_job(**kwargs)["trainedModelInferenceJobArn"])
+
+
+def put_ml_configuration(client: Any, membership: str = MEMBERSHIP) -> None:
+    client.put_ml_configuration(
+        membershipIdentifier=membership,
+        defaultOutputLocation={
+            "destination": {"s3Destination": {"s3Uri": "s3://bucket/prefix"}},
+            "roleArn": role_for(caller_account(client)),
+        },
+    )

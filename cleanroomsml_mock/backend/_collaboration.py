@@ -1,0 +1,251 @@
+"""What the custom-model families share: memberships (who owns one, who may use it),
+collaboration access, lookups across the member accounts of a region, payer and receiver
+rules (SPEC §1.3, §5.8, §7), and the record type of jobs whose results appear once they
+have run.
+
+Membership-scoped resources live in the backend of the account that owns the membership;
+collaboration views and cross-member references look through every backend of the region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import (
+    AccessDeniedException,
+    ResourceNotFoundException,
+    ServiceError,
+    ValidationException,
+)
+from ..memberships import Membership
+from ..records import Record, record_type
+from ._base import BackendBase
+
+# Statuses in which a job's results (record counts, digests, metrics status...) show.
+OUTPUT_STATES = frozenset({"ACTIVE", "DELETE_PENDING", "DELETE_IN_PROGRESS", "DELETE_FAILED"})
+# Statuses from which the data/output of a channel or model version may be deleted.
+DELETABLE_STATES = frozenset({"ACTIVE", "CREATE_FAILED", "DELETE_FAILED"})
+# Statuses from which a training or inference job may be cancelled.
+CANCELLABLE_STATES = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
+# Statuses of channels and model versions that no longer hold data.
+RELEASED_STATES = frozenset({"INACTIVE", "CREATE_FAILED"})
+
+
+@record_type
+@dataclass(eq=False)
+class JobRecord(Record):
+    """A record whose ``outputs`` (what running the job produced) show only once it ran:
+    while ACTIVE or being deleted, and after its data was deleted (``ran``)."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    ran: bool = False
+
+    def shows_outputs(self) -> bool:
+        status = self.status
+        return status in OUTPUT_STATES or (status == "INACTIVE" and self.ran)
+
+    def pick(self, member: str) -> Any:
+        if member in self.outputs:
+            return self.outputs[member] if self.shows_outputs() else None
+        return super().pick(member)
+
+
+class CollaborationSupport(BackendBase):
+    # ------------------------------------------------------------ memberships
+
+    def membership(
+        self, membership_id: str, *, not_found: bool = True, ability: str | None = None
+    ) -> Membership:
+        """The caller's own, active membership ``membership_id``.
+
+        Unknown ids are registered to the caller in a new collaboration unless the mock is
+        strict. An unknown (strict) or foreign membership is a ResourceNotFoundException
+        where the operation declares one (``not_found``), else an AccessDeniedException.
+        """
+        registry = self.world.memberships
+        found = registry.get(membership_id)
+        if found is None and registry.import_from_moto(self.region):
+            found = registry.get(membership_id)
+        refuse: type[ServiceError] = (
+            ResourceNotFoundException if not_found else AccessDeniedException
+        )
+        if found is None:
+            if self.world.config.strict_memberships:
+                raise refuse(
+                    f"Membership {membership_id} not found: it is not a registered Clean Rooms "
+                    f"membership of account {self.account_id}"
+                )
+            found = registry.add(account_id=self.account_id, membership_id=membership_id)
+        if found.account_id != self.account_id:
+            raise refuse(
+                f"Membership {membership_id} belongs to account {found.account_id}, not to the "
+                f"caller's account {self.account_id}"
+            )
+        if not found.active:
+            raise AccessDeniedException(f"Membership {membership_id} is {found.status}, not ACTIVE")
+        if ability is not None and not found.can(ability):
+            raise AccessDeniedException(
+                f"Membership {membership_id} does not have the {ability} ability in "
+                f"collaboration {found.collaboration_id}"
+            )
+        return found
+
+    def collaboration_access(self, collaboration_id: str) -> Membership:
+        """The caller's active membership in a collaboration, or AccessDeniedException.
+
+        A collaboration nobody has registered is joined by the caller unless the mock is
+        strict (as unknown membership ids are)."""
+        registry = self.world.memberships
+        found = registry.membership_of(self.account_id, collaboration_id)
+        if found is None and registry.import_from_moto(self.region):
+            found = registry.membership_of(self.account_id, collaboration_id)
+        if found is None:
+            if not self.world.config.strict_memberships and not registry.members_of(
+                collaboration_id
+            ):
+                return registry.add(account_id=self.account_id, collaboration_id=collaboration_id)
+            raise AccessDeniedException(
+                f"Account {self.account_id} is not an active member of collaboration "
+                f"{collaboration_id}"
+            )
+        return found
+
+    def member_account(self, collaboration_id: str, account_id: str) -> Membership | None:
+        return self.world.memberships.membership_of(account_id, collaboration_id)
+
+    # ------------------------------------------------------------ across member accounts
+
+    def region_backends(self) -> list[BackendBase]:
+        return [b for (_, region), b in self.world.backends.items() if region == self.region]
+
+    def records_of(self, kind: str) -> Iterator[tuple[BackendBase, Record]]:
+        """Every record of ``kind`` in this region, whichever account holds it."""
+        for backend in self.region_backends():
+            for record in list(backend.tables.get(kind, {}).values()):
+                if record.track is None or not record.track.removed:
+                    yield backend, record
+
+    def collaboration_records(self, kind: str, collaboration_id: str) -> list[Record]:
+        found = [
+            r
+            for _, r in self.records_of(kind)
+            if r.data.get("collaborationIdentifier") == collaboration_id
+        ]
+        found.sort(key=lambda r: r.create_time)
+        return found
+
+    def find_anywhere(self, kind: str, arn: str, noun: str) -> tuple[BackendBase, Record]:
+        """A record of ``kind`` in any account of this region, or ResourceNotFound."""
+        for backend in self.region_backends():
+            record = backend.tables.get(kind, {}).get(arn)
+            if record is not None and (record.track is None or not record.track.removed):
+                return backend, record
+        raise ResourceNotFoundException(f"{noun} {arn} not found")
+
+    def find_in_collaboration(
+        self, kind: str, arn: str, noun: str, collaboration_id: str, member: str
+    ) -> tuple[BackendBase, Record]:
+        """A record referenced by a request: it must exist (ResourceNotFound) and belong
+        to the same collaboration (ValidationException naming ``member``)."""
+        backend, record = self.find_anywhere(kind, arn, noun)
+        other = record.data.get("collaborationIdentifier")
+        if other != collaboration_id:
+            raise ValidationException(
+                f"{member}: {noun} {arn} belongs to collaboration {other}, not to "
+                f"collaboration {collaboration_id}"
+            )
+        return backend, record
+
+    def find_collaboration_view(
+        self, kind: str, arn: str, noun: str, collaboration_id: str
+    ) -> tuple[BackendBase, Record]:
+        """A record read through a Collaboration* Get: another collaboration's resource
+        does not exist for the caller."""
+        backend, record = self.find_anywhere(kind, arn, noun)
+        if record.data.get("collaborationIdentifier") != collaboration_id:
+            raise ResourceNotFoundException(
+                f"{noun} {arn} not found in collaboration {collaboration_id}"
+            )
+        return backend, record
+
+    def find_own(self, kind: str, arn: str, noun: str, membership_id: str) -> Record:
+        """A record of the caller's membership (other memberships' records are not found)."""
+        record = self.find(kind, arn, noun)
+        if record.data.get("membershipIdentifier") != membership_id:
+            raise ResourceNotFoundException(f"{noun} {arn} not found in membership {membership_id}")
+        return record
+
+    def ml_configuration_of(self, membership_id: str) -> Record | None:
+        """The ML configuration of a membership, whichever account holds it."""
+        for _, record in self.records_of("ml-configuration"):
+            if record.data.get("membershipIdentifier") == membership_id:
+                return record
+        return None
+
+    # ------------------------------------------------------------ payer and receivers
+
+    def check_payer(
+        self, collaboration_id: str, cost_type: str, account_id: str | None, member: str
+    ) -> None:
+        """A payer account named in a request must be a payer candidate (SPEC §7)."""
+        if account_id is None:
+            return
+        candidates = self.world.memberships.payer_candidates(collaboration_id, cost_type)
+        if account_id not in candidates:
+            raise ValidationException(
+                f"{member}: account {account_id} is not a member of collaboration "
+                f"{collaboration_id} that can pay for {cost_type} (candidates: "
+                f"{', '.join(sorted(candidates)) or 'none'})"
+            )
+
+    def check_receiver(
+        self, collaboration_id: str, account_id: str, ability: str, member: str
+    ) -> Membership:
+        """A receiving account must be an active member holding ``ability``."""
+        receiver = self.member_account(collaboration_id, account_id)
+        if receiver is None:
+            raise ValidationException(
+                f"{member}: account {account_id} is not an active member of collaboration "
+                f"{collaboration_id}"
+            )
+        if not receiver.can(ability):
+            raise ValidationException(
+                f"{member}: account {account_id} does not have the {ability} ability in "
+                f"collaboration {collaboration_id}"
+            )
+        return receiver
+
+    def store_job(self, record: Record, path: tuple[str, ...]) -> None:
+        """File a record built by a family and start its lifecycle along ``path``."""
+        record.data = {k: v for k, v in record.data.items() if v is not None}
+        record.update_time = record.create_time
+        self.table(record.kind)[record.arn] = record
+        self.records[record.arn] = record
+        self.begin(record, path)
+        record.update_time = record.create_time
+
+    def member_may_delete(self, record: Record, membership_identifier: str, noun: str) -> None:
+        """The caller must be an active member of the record's collaboration, and the
+        path's membership either the record's or the caller's own in that collaboration."""
+        collaboration = record.data["collaborationIdentifier"]
+        if membership_identifier != record.data["membershipIdentifier"]:
+            membership = self.membership(membership_identifier)
+            if membership.collaboration_id != collaboration:
+                raise ResourceNotFoundException(
+                    f"{noun} {record.arn} not found in the collaboration of membership "
+                    f"{membership_identifier}"
+                )
+            return
+        self.require_member(collaboration, noun, record.arn)
+
+    def require_member(self, collaboration_id: str, noun: str, arn: str) -> None:
+        """The caller must hold an active membership in ``collaboration_id``."""
+        if self.world.memberships.membership_of(self.account_id, collaboration_id) is None:
+            self.world.memberships.import_from_moto(self.region)
+        if self.world.memberships.membership_of(self.account_id, collaboration_id) is None:
+            raise AccessDeniedException(
+                f"Account {self.account_id} is not an active member of collaboration "
+                f"{collaboration_id}, so it cannot delete the data of {noun} {arn}"
+            )

@@ -1,0 +1,188 @@
+"""Configured model algorithm associations (SPEC §5.2): a configured model algorithm made
+available to a collaboration by one member, with its privacy configuration. Immutable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ids, quotas
+from ..errors import AccessDeniedException, ConflictException, ValidationException
+from ..records import Record
+from ._collaboration import RELEASED_STATES, CollaborationSupport
+
+KIND = "configured-model-algorithm-association"
+NOUN = "Configured model algorithm association"
+ALGORITHM_KIND = "configured-model-algorithm"
+# Records that keep an association in use, and the statuses in which they no longer do.
+INFERENCE_DONE = frozenset({"ACTIVE", "CREATE_FAILED", "INACTIVE", "CANCEL_FAILED"})
+
+
+class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.associations = self.table(KIND)
+
+    def _check_privacy(self, privacy: dict[str, Any] | None, collaboration_id: str) -> None:
+        if not privacy:
+            return
+        policies = privacy.get("policies", {})
+        logs: list[tuple[str, dict[str, Any]]] = []
+        for policy_name in ("trainedModels", "trainedModelInferenceJobs"):
+            for i, log in enumerate(policies.get(policy_name, {}).get("containerLogs", []), 1):
+                logs.append((f"privacyConfiguration.policies.{policy_name}.containerLogs.{i}", log))
+        members = {m.account_id for m in self.world.memberships.members_of(collaboration_id)}
+        for path, log in logs:
+            for account in log.get("allowedAccountIds", []):
+                if not (len(account) == 12 and account.isdigit()):
+                    raise ValidationException(
+                        f"{path}.allowedAccountIds: '{account}' is not a 12-digit account id"
+                    )
+                if account not in members:
+                    raise ValidationException(
+                        f"{path}.allowedAccountIds: account {account} is not a member of "
+                        f"collaboration {collaboration_id}"
+                    )
+            redaction = log.get("logRedactionConfiguration")
+            if redaction is not None:
+                custom = "CUSTOM" in redaction.get("entitiesToRedact", [])
+                config = redaction.get("customEntityConfig") is not None
+                if custom != config:
+                    raise ValidationException(
+                        f"{path}.logRedactionConfiguration: CUSTOM in entitiesToRedact and "
+                        "customEntityConfig must be present together or absent together"
+                    )
+        exports = policies.get("trainedModelExports")
+        if exports is not None:
+            files = exports.get("filesToExport", [])
+            if len(set(files)) != len(files):
+                raise ValidationException(
+                    "privacyConfiguration.policies.trainedModelExports.filesToExport: "
+                    f"duplicate file types {files}"
+                )
+
+    def create_configured_model_algorithm_association(
+        self,
+        *,
+        membership_identifier: str,
+        configured_model_algorithm_arn: str,
+        name: str,
+        description: str | None = None,
+        privacy_configuration: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        membership = self.membership(membership_identifier)
+        owner = ids.arn_account(configured_model_algorithm_arn)
+        if owner != self.account_id:
+            raise AccessDeniedException(
+                f"configuredModelAlgorithmArn {configured_model_algorithm_arn} belongs to "
+                f"account {owner}; only the caller's own ({self.account_id}) configured model "
+                "algorithms can be associated"
+            )
+        self.find(ALGORITHM_KIND, configured_model_algorithm_arn, "Configured model algorithm")
+        self._check_privacy(privacy_configuration, membership.collaboration_id)
+        self.check_tags(tags)
+        self.check_name_free(
+            KIND, name, "configured model algorithm association", membership_identifier
+        )
+        in_membership = [
+            a
+            for a in self.associations.values()
+            if a.data["membershipIdentifier"] == membership_identifier
+        ]
+        self.enforce_quota(quotas.ASSOCIATIONS_PER_MEMBERSHIP, len(in_membership))
+        arn = self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
+        self.new_record(
+            KIND,
+            arn,
+            {
+                "configuredModelAlgorithmAssociationArn": arn,
+                "membershipIdentifier": membership_identifier,
+                "collaborationIdentifier": membership.collaboration_id,
+                "configuredModelAlgorithmArn": configured_model_algorithm_arn,
+                "name": name,
+                "description": description,
+                "privacyConfiguration": privacy_configuration,
+                "creatorAccountId": self.account_id,
+            },
+            tags=tags,
+        )
+        return {"configuredModelAlgorithmAssociationArn": arn}
+
+    def get_configured_model_algorithm_association(
+        self, *, configured_model_algorithm_association_arn: str, membership_identifier: str
+    ) -> Record:
+        self.membership(membership_identifier)
+        record = self.find_own(
+            KIND, configured_model_algorithm_association_arn, NOUN, membership_identifier
+        )
+        self.observe(record)
+        return record
+
+    def list_configured_model_algorithm_associations(
+        self, *, membership_identifier: str
+    ) -> dict[str, Any]:
+        self.membership(membership_identifier, not_found=False)
+        return {
+            "configuredModelAlgorithmAssociations": [
+                a
+                for a in self.associations.values()
+                if a.data["membershipIdentifier"] == membership_identifier
+            ]
+        }
+
+    def _users(self, association_arn: str) -> list[str]:
+        users: list[str] = []
+        for _, channel in self.records_of("ml-input-channel"):
+            if (
+                association_arn in channel.data.get("configuredModelAlgorithmAssociations", [])
+                and channel.status not in RELEASED_STATES
+            ):
+                users.append(channel.arn)
+        for _, model in self.records_of("trained-model"):
+            versions: list[Record] = getattr(model, "versions", [])
+            if model.data.get("configuredModelAlgorithmAssociationArn") == association_arn and any(
+                v.status not in RELEASED_STATES for v in versions
+            ):
+                users.append(model.arn)
+        for _, job in self.records_of("trained-model-inference-job"):
+            if (
+                job.data.get("configuredModelAlgorithmAssociationArn") == association_arn
+                and job.status not in INFERENCE_DONE
+            ):
+                users.append(job.arn)
+        return users
+
+    def delete_configured_model_algorithm_association(
+        self, *, configured_model_algorithm_association_arn: str, membership_identifier: str
+    ) -> None:
+        self.membership(membership_identifier)
+        arn = configured_model_algorithm_association_arn
+        record = self.find_own(KIND, arn, NOUN, membership_identifier)
+        users = self._users(arn)
+        if users:
+            raise ConflictException(
+                f"{NOUN} {arn} is in use by {', '.join(users)}; cancel the jobs and delete "
+                "the trained model output and ML input channel data first"
+            )
+        self.remove(record)
+
+    # ------------------------------------------------------------ collaboration views
+
+    def get_collaboration_configured_model_algorithm_association(
+        self, *, configured_model_algorithm_association_arn: str, collaboration_identifier: str
+    ) -> Record:
+        self.collaboration_access(collaboration_identifier)
+        _, record = self.find_collaboration_view(
+            KIND, configured_model_algorithm_association_arn, NOUN, collaboration_identifier
+        )
+        return record
+
+    def list_collaboration_configured_model_algorithm_associations(
+        self, *, collaboration_identifier: str
+    ) -> dict[str, Any]:
+        self.collaboration_access(collaboration_identifier)
+        return {
+            "collaborationConfiguredModelAlgorithmAssociations": self.collaboration_records(
+                KIND, collaboration_identifier
+            )
+        }

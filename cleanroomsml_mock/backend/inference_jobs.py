@@ -1,0 +1,214 @@
+"""Trained model inference jobs (SPEC §5.6): a trained model version run over an ML input
+channel, its output sent to one member. No delete; cancel while pending or running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import memberships, quotas
+from ..errors import ConflictException, ValidationException
+from ..lifecycle import CANCEL_PATH, CREATE_PATH
+from ..records import Record
+from ._collaboration import CANCELLABLE_STATES, JobRecord
+from .trained_models import TrainedModels
+
+KIND = "trained-model-inference-job"
+NOUN = "Trained model inference job"
+
+
+class TrainedModelInferenceJobs(TrainedModels):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.inference_jobs = self.table(KIND)
+
+    def _pending_inference_jobs(self, membership_id: str | None = None) -> int:
+        return sum(
+            1
+            for job in self.inference_jobs.values()
+            if (membership_id is None or job.data["membershipIdentifier"] == membership_id)
+            and job.status in quotas.PENDING_STATES
+        )
+
+    def start_trained_model_inference_job(
+        self,
+        *,
+        membership_identifier: str,
+        name: str,
+        trained_model_arn: str,
+        resource_config: dict[str, Any],
+        output_configuration: dict[str, Any],
+        data_source: dict[str, Any],
+        trained_model_version_identifier: str | None = None,
+        configured_model_algorithm_association_arn: str | None = None,
+        description: str | None = None,
+        container_execution_parameters: dict[str, Any] | None = None,
+        environment: dict[str, str] | None = None,
+        kms_key_arn: str | None = None,
+        tags: dict[str, str] | None = None,
+        ml_model_inference_payer_account_id: str | None = None,
+    ) -> dict[str, Any]:
+        membership = self.membership(membership_identifier, ability=memberships.CAN_QUERY)
+        collaboration = membership.collaboration_id
+        _, model = self.find_in_collaboration(
+            "trained-model", trained_model_arn, "Trained model", collaboration, "trainedModelArn"
+        )
+        version = self.model_version(
+            model,
+            trained_model_version_identifier,
+            latest=True,
+            member="trainedModelVersionIdentifier",
+        )
+        if version.status != "ACTIVE":
+            raise ConflictException(
+                f"trainedModelArn: trained model {trained_model_arn} version "
+                f"{version.data.get('versionIdentifier', '(base)')} is {version.status}, not ACTIVE"
+            )
+        association_arn = (
+            configured_model_algorithm_association_arn
+            or version.data["configuredModelAlgorithmAssociationArn"]
+        )
+        _, association = self.find_in_collaboration(
+            "configured-model-algorithm-association",
+            association_arn,
+            "Configured model algorithm association",
+            collaboration,
+            "configuredModelAlgorithmAssociationArn",
+        )
+        _, algorithm = self.find_anywhere(
+            "configured-model-algorithm",
+            association.data["configuredModelAlgorithmArn"],
+            "Configured model algorithm",
+        )
+        if not algorithm.data.get("inferenceContainerConfig"):
+            raise ValidationException(
+                f"configuredModelAlgorithmAssociationArn: configured model algorithm "
+                f"{algorithm.arn} has no inferenceContainerConfig"
+            )
+        _, channel = self.find_in_collaboration(
+            "ml-input-channel",
+            data_source["mlInputChannelArn"],
+            "ML input channel",
+            collaboration,
+            "dataSource.mlInputChannelArn",
+        )
+        if channel.status != "ACTIVE":
+            raise ConflictException(
+                f"dataSource.mlInputChannelArn: ML input channel {channel.arn} is "
+                f"{channel.status}, not ACTIVE"
+            )
+        for i, receiver in enumerate(output_configuration["members"], 1):
+            self.check_receiver(
+                collaboration,
+                receiver["accountId"],
+                memberships.CAN_RECEIVE_INFERENCE_OUTPUT,
+                f"outputConfiguration.members.{i}.accountId",
+            )
+        self.check_payer(
+            collaboration,
+            memberships.MODEL_INFERENCE,
+            ml_model_inference_payer_account_id,
+            "mlModelInferencePayerAccountId",
+        )
+        self.check_tags(tags)
+        self.check_name_free(KIND, name, "trained model inference job", membership_identifier)
+        self.enforce_quota(
+            quotas.PENDING_INFERENCE_JOBS_PER_MEMBERSHIP,
+            self._pending_inference_jobs(membership_identifier),
+        )
+        self.enforce_quota(
+            quotas.PENDING_INFERENCE_JOBS_PER_ACCOUNT, self._pending_inference_jobs()
+        )
+        arn = self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
+        outputs = self._results(membership_identifier, arn, "inferenceContainerImageDigest")
+        t = self.now()
+        record = JobRecord(
+            kind=KIND,
+            arn=arn,
+            data={
+                "trainedModelInferenceJobArn": arn,
+                "membershipIdentifier": membership_identifier,
+                "collaborationIdentifier": collaboration,
+                "name": name,
+                "trainedModelArn": trained_model_arn,
+                "trainedModelVersionIdentifier": version.data.get("versionIdentifier"),
+                "configuredModelAlgorithmAssociationArn": association_arn,
+                "resourceConfig": resource_config,
+                "outputConfiguration": output_configuration,
+                "dataSource": data_source,
+                "description": description,
+                "containerExecutionParameters": container_execution_parameters,
+                "environment": environment,
+                "kmsKeyArn": kms_key_arn,
+                "mlModelInferencePayerAccountId": ml_model_inference_payer_account_id,
+                "creatorAccountId": self.account_id,
+            },
+            create_time=t,
+            update_time=t,
+            tags=dict(tags or {}),
+            outputs=outputs,
+        )
+        self.store_job(record, CREATE_PATH)
+        return {"trainedModelInferenceJobArn": arn}
+
+    def get_trained_model_inference_job(
+        self, *, membership_identifier: str, trained_model_inference_job_arn: str
+    ) -> Record:
+        self.membership(membership_identifier)
+        record = self.find_own(KIND, trained_model_inference_job_arn, NOUN, membership_identifier)
+        self.observe(record)
+        return record
+
+    @staticmethod
+    def _matches(
+        job: Record, trained_model_arn: str | None, version_identifier: str | None
+    ) -> bool:
+        if trained_model_arn is not None and job.data["trainedModelArn"] != trained_model_arn:
+            return False
+        return version_identifier is None or (
+            job.data.get("trainedModelVersionIdentifier") == version_identifier
+        )
+
+    def list_trained_model_inference_jobs(
+        self,
+        *,
+        membership_identifier: str,
+        trained_model_arn: str | None = None,
+        trained_model_version_identifier: str | None = None,
+    ) -> dict[str, Any]:
+        self.membership(membership_identifier, not_found=False)
+        return {
+            "trainedModelInferenceJobs": [
+                job
+                for job in self.inference_jobs.values()
+                if job.data["membershipIdentifier"] == membership_identifier
+                and self._matches(job, trained_model_arn, trained_model_version_identifier)
+            ]
+        }
+
+    def cancel_trained_model_inference_job(
+        self, *, membership_identifier: str, trained_model_inference_job_arn: str
+    ) -> None:
+        self.membership(membership_identifier)
+        record = self.find_own(KIND, trained_model_inference_job_arn, NOUN, membership_identifier)
+        if record.status not in CANCELLABLE_STATES:
+            raise ConflictException(
+                f"{NOUN} {trained_model_inference_job_arn} is {record.status}; only a pending "
+                "or running inference job can be cancelled"
+            )
+        self.begin(record, CANCEL_PATH)
+
+    def list_collaboration_trained_model_inference_jobs(
+        self,
+        *,
+        collaboration_identifier: str,
+        trained_model_arn: str | None = None,
+        trained_model_version_identifier: str | None = None,
+    ) -> dict[str, Any]:
+        self.collaboration_access(collaboration_identifier)
+        return {
+            "collaborationTrainedModelInferenceJobs": [
+                job
+                for job in self.collaboration_records(KIND, collaboration_identifier)
+                if self._matches(job, trained_model_arn, trained_model_version_identifier)
+            ]
+        }

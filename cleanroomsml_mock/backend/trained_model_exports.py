@@ -1,0 +1,151 @@
+"""Trained model export jobs (SPEC §5.7): a trained model version's artifacts sent to
+the ML configuration of one receiving member. No ARN, no get, no cancel; listed through
+the collaboration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import memberships
+from ..errors import (
+    AccessDeniedException,
+    ConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
+from ..lifecycle import CREATE_PATH
+from .trained_models import TrainedModels
+
+KIND = "trained-model-export-job"
+NOUN = "Trained model"
+
+
+def key(model_arn: str, version_id: str | None, name: str) -> str:
+    """Export jobs have no ARN; they are filed under this key."""
+    return f"{model_arn}/version/{version_id or 'base'}/export-job/{name}"
+
+
+class TrainedModelExportJobs(TrainedModels):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.export_jobs = self.table(KIND)
+
+    def start_trained_model_export_job(
+        self,
+        *,
+        name: str,
+        trained_model_arn: str,
+        membership_identifier: str,
+        output_configuration: dict[str, Any],
+        trained_model_version_identifier: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        membership = self.membership(membership_identifier)
+        collaboration = membership.collaboration_id
+        _, model = self.find_anywhere("trained-model", trained_model_arn, NOUN)
+        if model.data["collaborationIdentifier"] != collaboration:
+            raise ResourceNotFoundException(
+                f"{NOUN} {trained_model_arn} not found in collaboration {collaboration}"
+            )
+        receiver_account = output_configuration["members"][0]["accountId"]
+        creator = model.data["creatorAccountId"]
+        if self.account_id not in (creator, receiver_account):
+            raise AccessDeniedException(
+                f"Only the member who trained {trained_model_arn} (account {creator}) or the "
+                f"receiving member can export it; account {self.account_id} is neither"
+            )
+        member = "outputConfiguration.members.1.accountId"
+        receiver = self.check_receiver(
+            collaboration, receiver_account, memberships.CAN_RECEIVE_MODEL_OUTPUT, member
+        )
+        configuration = self.ml_configuration_of(receiver.membership_id)
+        if configuration is None:
+            raise ValidationException(
+                f"{member}: the receiving member {receiver_account} has no ML configuration "
+                f"in collaboration {collaboration} (PutMLConfiguration)"
+            )
+        version = self.model_version(
+            model,
+            trained_model_version_identifier,
+            latest=True,
+            member="trainedModelVersionIdentifier",
+        )
+        association_arn = version.data["configuredModelAlgorithmAssociationArn"]
+        _, association = self.find_anywhere(
+            "configured-model-algorithm-association",
+            association_arn,
+            "Configured model algorithm association",
+        )
+        policy = (
+            (association.data.get("privacyConfiguration") or {})
+            .get("policies", {})
+            .get("trainedModelExports")
+        )
+        if policy is None:
+            raise ValidationException(
+                f"trainedModelArn: configured model algorithm association {association_arn} "
+                "has no trainedModelExports privacy policy, so its models cannot be exported"
+            )
+        version_id = version.data.get("versionIdentifier")
+        if version.status != "ACTIVE":
+            raise ConflictException(
+                f"{NOUN} {trained_model_arn} version {version_id or '(base)'} is "
+                f"{version.status}, not ACTIVE"
+            )
+        job_key = key(trained_model_arn, version_id, name)
+        if job_key in self.export_jobs or any(r.arn == job_key for _, r in self.records_of(KIND)):
+            raise ConflictException(
+                f"An export job named '{name}' already exists for trained model "
+                f"{trained_model_arn} version {version_id or '(base)'}"
+            )
+        s3_uri = (
+            configuration.data["defaultOutputLocation"]
+            .get("destination", {})
+            .get("s3Destination", {})
+            .get("s3Uri")
+        )
+        self.new_record(
+            KIND,
+            job_key,
+            {
+                "name": name,
+                "trainedModelArn": trained_model_arn,
+                "trainedModelVersionIdentifier": version_id,
+                "membershipIdentifier": membership_identifier,
+                "collaborationIdentifier": collaboration,
+                "creatorAccountId": self.account_id,
+                "outputConfiguration": output_configuration,
+                "description": description,
+                # not in any output shape: what the export writes, and where
+                "filesToExport": policy["filesToExport"],
+                "maxSize": policy["maxSize"],
+                "outputLocation": (
+                    f"{s3_uri.rstrip('/')}/{collaboration}/{model.name}/{self.account_id}/{name}"
+                    if s3_uri
+                    else None
+                ),
+            },
+            path=CREATE_PATH,
+            taggable=False,
+        )
+
+    def list_collaboration_trained_model_export_jobs(
+        self,
+        *,
+        collaboration_identifier: str,
+        trained_model_arn: str,
+        trained_model_version_identifier: str | None = None,
+    ) -> dict[str, Any]:
+        self.collaboration_access(collaboration_identifier)
+        return {
+            "collaborationTrainedModelExportJobs": [
+                job
+                for job in self.collaboration_records(KIND, collaboration_identifier)
+                if job.data["trainedModelArn"] == trained_model_arn
+                and (
+                    trained_model_version_identifier is None
+                    or job.data.get("trainedModelVersionIdentifier")
+                    == trained_model_version_identifier
+                )
+            ]
+        }
