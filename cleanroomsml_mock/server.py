@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import threading
 import traceback
@@ -52,6 +53,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 """The largest request body served; a larger one is refused with 413."""
 
 _DRAIN_LIMIT = 4 * MAX_BODY_BYTES
+KEEP_ALIVE = "cleanroomsml_mock.keep_alive"  # environ key: the request was read whole
 _JSON_TYPES = frozenset(
     {"application/json", "application/x-amz-json-1.0", "application/x-amz-json-1.1", "text/json"}
 )
@@ -202,13 +204,16 @@ class MockServerApp:
             if length > self.max_body_bytes:
                 self._drain(stream, length)
                 raise _BadRequest(self._too_large(length))
-            return bytes(stream.read(length)) if length else b""
+            body = bytes(stream.read(length)) if length else b""
+            environ[KEEP_ALIVE] = len(body) == length  # read whole: the next request is next
+            return body
         if environ.get("wsgi.input_terminated"):  # chunked: read up to one byte past the limit
             data = bytes(stream.read(self.max_body_bytes + 1))
             if len(data) > self.max_body_bytes:
                 self._drain(stream, _DRAIN_LIMIT)
                 raise _BadRequest(self._too_large(None))
             return data
+        environ[KEEP_ALIVE] = True
         return b""
 
     def _too_large(self, length: int | None) -> WireResponse:
@@ -373,9 +378,79 @@ class MockServerApp:
 # ---------------------------------------------------------------- running it
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _Handler(WSGIRequestHandler):
+    """werkzeug's request handler with HTTP/1.1 keep-alive, for ``MockServerApp`` only.
+
+    werkzeug closes every connection (``http.server`` cannot skip an unread request body
+    before the next request line) and drains the socket after each response. This app
+    reads every request body whole, or refuses it with ``Connection: close``, and says so
+    in the environ (``KEEP_ALIVE``); the connection then stays open for the client's next
+    request, which saves a TCP handshake and a thread per request. The environ is still
+    werkzeug's (``RAW_URI`` and all). Open connections are tracked so that stopping the
+    server closes them too.
+    """
+
+    verbose = False
+    timeout = 60  # an idle keep-alive connection is closed after this many seconds
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes: without this, Nagle's algorithm holds the
+        # body back until the client's delayed ACK of the headers (~40 ms per request)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _connections(self.server).add(self.connection)
+
+    def finish(self) -> None:
+        _connections(self.server).discard(self.connection)
+        super().finish()
+
+    def run_wsgi(self) -> None:
+        self.environ = environ = self.make_environ()
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+            started[:] = [status, headers]
+            return None
+
+        body = b"".join(self.server.app(environ, start_response))
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        keep_alive = bool(environ.get(KEEP_ALIVE)) and not self.close_connection
+        try:
+            self.send_response(int(code), reason)
+            for name, value in headers:
+                self.send_header(name, value)
+            if not keep_alive:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if environ["REQUEST_METHOD"] != "HEAD":
+                self.wfile.write(body)
+            self.wfile.flush()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+        if self.verbose:
+            super().log_request(code, size)
+
+
+class _VerboseHandler(_Handler):
+    verbose = True
+
+
+def _connections(server: Any) -> set[Any]:
+    found: set[Any] | None = getattr(server, "_open_connections", None)
+    if found is None:
+        found = server._open_connections = set()
+    return found
+
+
+def _close_connections(server: Any) -> None:
+    for connection in list(_connections(server)):
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _url_host(host: str) -> str:
@@ -390,8 +465,10 @@ def build_server(
     app: MockServerApp, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
 ) -> BaseWSGIServer:
     """A threaded werkzeug server for ``app``, bound (port 0 picks a free port)."""
-    handler = WSGIRequestHandler if verbose else _QuietHandler
-    return make_server(host, port, app, threaded=True, request_handler=handler)
+    handler = _VerboseHandler if verbose else _Handler
+    server = make_server(host, port, app, threaded=True, request_handler=handler)
+    _connections(server)
+    return server
 
 
 class ThreadedServer:
@@ -454,6 +531,7 @@ class ThreadedServer:
         self._server = self._thread = None
         server.shutdown()
         server.server_close()
+        _close_connections(server)
         if thread is not None:
             thread.join(timeout=5)
         self.app.save()
@@ -502,24 +580,26 @@ def run(
     config: MockConfig | None = None,
     verbose: bool = True,
 ) -> int:
-    """Serve until interrupted (``cleanroomsml-mock serve``); the exit status."""
+    """Serve until interrupted or terminated (``cleanroomsml-mock serve``); the exit status.
+
+    The server loop runs in a background thread while the main thread waits for a signal:
+    in CPython that serves about twice as many requests per second as running the loop in
+    the main thread.
+    """
     import signal
 
-    world = World(config)
-    if state_file is not None and Path(state_file).exists():
-        try:
-            load_state(world, state_file)
-        except StateFileError as exc:
-            print(f"cleanroomsml-mock: not starting: {exc}", file=sys.stderr)
-            print(
-                "cleanroomsml-mock: move the file away (or pass another --state-file) "
-                "to start with an empty state",
-                file=sys.stderr,
-            )
-            return 2
-    app = MockServerApp(world, state_file=state_file)
+    server = ThreadedServer(host, port, state_file=state_file, world=World(config))
+    server._verbose = verbose
     try:
-        server = build_server(app, host, port, verbose=verbose)
+        server.start()
+    except StateFileError as exc:
+        print(f"cleanroomsml-mock: not starting: {exc}", file=sys.stderr)
+        print(
+            "cleanroomsml-mock: move the file away (or pass another --state-file) "
+            "to start with an empty state",
+            file=sys.stderr,
+        )
+        return 2
     except OSError as exc:
         print(f"cleanroomsml-mock: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
         return 1
@@ -529,20 +609,18 @@ def run(
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
-    url = f"http://{_url_host(str(server.server_address[0]))}:{server.server_port}"
-    print(f"cleanroomsml-mock serving on {url}", flush=True)
+    print(f"cleanroomsml-mock serving on {server.endpoint_url}", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"cleanroomsml-mock: listening on {host}, reachable beyond this machine",
             file=sys.stderr,
         )
     try:
-        server.serve_forever()
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
-        app.save()
+        server.stop()  # saves the state a last time
     return 0
 
 
