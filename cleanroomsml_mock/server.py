@@ -52,6 +52,9 @@ from .store import World
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """The largest request body served; a larger one is refused with 413."""
 
+MAX_CALLS = 10_000
+"""How many of the latest calls a server keeps for ``GET /_mock/calls``."""
+
 _DRAIN_LIMIT = 4 * MAX_BODY_BYTES
 KEEP_ALIVE = "cleanroomsml_mock.keep_alive"  # environ key: the request was read whole
 _JSON_TYPES = frozenset(
@@ -114,8 +117,10 @@ class MockServerApp:
         *,
         state_file: str | os.PathLike[str] | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        max_calls: int = MAX_CALLS,
     ) -> None:
         self.world = world
+        self.max_calls = max_calls
         self.state_file = Path(state_file) if state_file is not None else None
         self.max_body_bytes = max_body_bytes
         self._controls: dict[str, dict[str, Callable[[bytes], WireResponse]]] = {
@@ -171,6 +176,9 @@ class MockServerApp:
         response = dispatch(self.world, WireRequest(method, url, headers, body))
         if method != "GET" and response.status < 300:
             self.save()
+        calls = self.world.calls
+        if len(calls) > self.max_calls:  # a long-running server keeps the latest calls only
+            del calls[: len(calls) - self.max_calls]
         return response
 
     @staticmethod
@@ -428,6 +436,22 @@ class _Handler(WSGIRequestHandler):
             self.wfile.flush()
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """``http.server``'s own refusals (a malformed request line, a URI or header too
+        long...) in JSON like every other answer, instead of its HTML page."""
+        self.log_error("code %d, message %s", code, message)
+        reason = HTTP_STATUS_CODES.get(code, "Error")
+        body = json.dumps(
+            {"code": reason.replace(" ", ""), "message": message or explain or reason}
+        ).encode()
+        self.send_response(code, reason)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", "") != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.verbose:

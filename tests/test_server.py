@@ -248,6 +248,21 @@ def test_bad_input_is_a_json_4xx_and_the_server_keeps_serving(
     assert requests.get(server.endpoint_url + "/_mock/health", timeout=5).status_code == 200
 
 
+def test_a_malformed_request_line_gets_json_too(server: ThreadedServer) -> None:
+    import socket
+
+    parts = urlsplit(server.endpoint_url)
+    with socket.create_connection((parts.hostname or "", parts.port or 0), timeout=5) as sock:
+        sock.sendall(b"GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.") and b" 400 " in head.split(b"\r\n")[0]
+    assert json.loads(body)["message"]
+    assert requests.get(server.endpoint_url + "/_mock/health", timeout=5).status_code == 200
+
+
 def test_a_body_over_the_limit_is_413(server: ThreadedServer) -> None:
     big = b"x" * (MAX_BODY_BYTES + 1)
     url = server.endpoint_url + "/training-dataset"
