@@ -212,11 +212,29 @@ class MockServerApp:
             if length > self.max_body_bytes:
                 self._drain(stream, length)
                 raise _BadRequest(self._too_large(length))
-            body = bytes(stream.read(length)) if length else b""
-            environ[KEEP_ALIVE] = len(body) == length  # read whole: the next request is next
+            try:
+                body = bytes(stream.read(length)) if length else b""
+            except OSError:  # the client stalled (timeout) or went away
+                body = b""
+            if len(body) != length:
+                raise _BadRequest(
+                    _error(
+                        400,
+                        "ValidationException",
+                        f"The request body ended after {len(body)} of the {length} bytes "
+                        "its Content-Length announced",
+                        Connection="close",
+                    )
+                )
+            environ[KEEP_ALIVE] = True  # read whole: the next request line comes next
             return body
         if environ.get("wsgi.input_terminated"):  # chunked: read up to one byte past the limit
-            data = bytes(stream.read(self.max_body_bytes + 1))
+            try:
+                data = bytes(stream.read(self.max_body_bytes + 1))
+            except (OSError, ValueError, OverflowError) as exc:  # a broken chunk encoding
+                raise _BadRequest(
+                    _error(400, "ValidationException", f"Bad chunked request body: {exc}")
+                ) from None
             if len(data) > self.max_body_bytes:
                 self._drain(stream, _DRAIN_LIMIT)
                 raise _BadRequest(self._too_large(None))
@@ -612,8 +630,7 @@ def run(
     """
     import signal
 
-    server = ThreadedServer(host, port, state_file=state_file, world=World(config))
-    server._verbose = verbose
+    server = ThreadedServer(host, port, state_file=state_file, world=World(config), verbose=verbose)
     try:
         server.start()
     except StateFileError as exc:

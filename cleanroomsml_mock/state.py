@@ -5,7 +5,8 @@ The encoding is generic, so resource families added later round-trip with no cod
 
 - a backend is saved as its instance attributes (``records``, ``tables`` and whatever a
   family's ``__init__`` declares), except attributes that are aliases of a table (they are
-  re-created by ``__init__`` on load);
+  re-created by ``__init__`` on load) and machinery (locks, callables); the world likewise
+  (its options, the membership registry...), except its lock, call log and backends;
 - a ``Record`` (any subclass registered with ``records.record_type``) is saved once, by
   identity, in a pool, and referenced wherever it appears (``records`` and its table);
 - other dataclasses and enums of this package (``StatusTrack``, ``MockConfig``, the
@@ -30,6 +31,7 @@ import importlib
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +137,16 @@ class _Encoder:
         )
 
 
+_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+
+
+def _is_state(value: Any) -> bool:
+    """False for attributes that are machinery, not state: locks and callables."""
+    if isinstance(value, _LOCK_TYPES) or isinstance(value, threading.Condition):
+        return False
+    return not (callable(value) and not dataclasses.is_dataclass(value))
+
+
 def _is_table_alias(backend: Any, value: Any) -> bool:
     return any(value is table for table in getattr(backend, "tables", {}).values())
 
@@ -146,14 +158,16 @@ def dump_world(world: World) -> dict[str, Any]:
         attributes = {
             name: enc.encode(value, f"World.{name}")
             for name, value in vars(world).items()
-            if name not in _WORLD_SKIP
+            if name not in _WORLD_SKIP and _is_state(value)
         }
         backends = []
         for (account, region), backend in world.backends.items():
             state = {
                 name: enc.encode(value, f"backend.{name}")
                 for name, value in vars(backend).items()
-                if name not in _BACKEND_SKIP and not _is_table_alias(backend, value)
+                if name not in _BACKEND_SKIP
+                and _is_state(value)
+                and not _is_table_alias(backend, value)
             }
             backends.append({"account": account, "region": region, "attributes": state})
     return {

@@ -248,12 +248,21 @@ def test_bad_input_is_a_json_4xx_and_the_server_keeps_serving(
     assert requests.get(server.endpoint_url + "/_mock/health", timeout=5).status_code == 200
 
 
-def test_a_malformed_request_line_gets_json_too(server: ThreadedServer) -> None:
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n",  # malformed request line
+        b"POST /training-dataset HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{}",
+    ],
+    ids=["request-line", "short-body"],
+)
+def test_broken_http_gets_a_json_400(server: ThreadedServer, sent: bytes) -> None:
     import socket
 
     parts = urlsplit(server.endpoint_url)
     with socket.create_connection((parts.hostname or "", parts.port or 0), timeout=5) as sock:
-        sock.sendall(b"GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(sent)
+        sock.shutdown(socket.SHUT_WR)
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk

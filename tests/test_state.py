@@ -154,6 +154,18 @@ def test_classes_outside_the_package_are_refused(tmp_path: Path) -> None:
         m.load_state(path)
 
 
+def test_locks_and_callables_are_not_state(tmp_path: Path) -> None:
+    import threading
+
+    with mock_cleanroomsml() as m:
+        backend = m._world.backend("123456789012", REGION)
+        backend.guard = threading.Lock()
+        backend.hook = print
+        document = dump_world(m._world)
+        assert "guard" not in document["backends"][0]["attributes"]
+        assert "hook" not in document["backends"][0]["attributes"]
+
+
 def test_unsaveable_values_name_where_they_are() -> None:
     with mock_cleanroomsml() as m:
         m._world.backend("123456789012", REGION).oops = object()
