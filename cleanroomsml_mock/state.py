@@ -276,18 +276,23 @@ def _merge_into(target: Any, name: str, loaded: Any) -> None:
     """Set ``target.name`` to ``loaded``, filling the existing container or dataclass in
     place when the types agree (so aliases made in ``__init__`` stay valid)."""
     current = getattr(target, name, None)
-    if current is not None and type(current) is type(loaded):
-        if isinstance(current, (dict, set)):
-            current.clear()
-            current.update(loaded)
+    # containers: by kind, so a defaultdict declared in __init__ keeps its factory
+    for kind in (dict, set, list):
+        if isinstance(current, kind) and isinstance(loaded, kind):
+            if isinstance(current, list):
+                current[:] = loaded
+            else:
+                current.clear()
+                current.update(loaded)
             return
-        if isinstance(current, list):
-            current[:] = loaded
-            return
-        if dataclasses.is_dataclass(current) and not isinstance(current, Record):
-            for f in dataclasses.fields(current):
-                setattr(current, f.name, getattr(loaded, f.name))
-            return
+    if (
+        type(current) is type(loaded)
+        and dataclasses.is_dataclass(current)
+        and not isinstance(current, Record)
+    ):
+        for f in dataclasses.fields(current):
+            setattr(current, f.name, getattr(loaded, f.name))
+        return
     setattr(target, name, loaded)
 
 
@@ -327,8 +332,9 @@ def load_world(world: World, document: Any, source: str = "state") -> None:
             _merge_into(world, name, value)
         for account, region, state in entries:
             backend = world.backend(account, region)
-            tables = state.pop("tables", {})
-            for kind, table in tables.items():
+            for table in backend.tables.values():  # whatever __init__ put there is replaced
+                table.clear()
+            for kind, table in state.pop("tables", {}).items():
                 backend.table(kind).update(table)
             for name, value in state.items():
                 _merge_into(backend, name, value)

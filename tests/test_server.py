@@ -89,6 +89,17 @@ def test_boto3_against_the_server(server: ThreadedServer) -> None:
     assert client.list_training_datasets()["trainingDatasets"] == []
 
 
+def test_the_service_specific_endpoint_variable_reaches_the_server(
+    server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMSML", server.endpoint_url)
+    client = boto3.client(
+        "cleanroomsml", region_name=REGION, aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    arn = create(client, "via-env")
+    assert server.world.find(arn) is not None
+
+
 def test_serve_in_thread_binds_loopback_on_a_free_port_and_stops() -> None:
     server = serve_in_thread()
     try:
