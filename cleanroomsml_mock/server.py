@@ -300,6 +300,8 @@ class MockServerApp:
             response = handler(body)
         except _BadRequest as bad:
             return bad.response
+        except ValueError as exc:  # the world refused the values (an id's format...)
+            return _error(400, "ValidationException", str(exc))
         if method != "GET" and response.status < 300:
             self.save()
         return response

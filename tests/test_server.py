@@ -25,6 +25,8 @@ from cleanroomsml_mock.state import StateFileError
 
 from .builders import ACCOUNT, REGION, ROLE, training_data
 
+MEMBERSHIP = "0f5e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
+COLLABORATION = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 OTHER_ACCOUNT = "210987654321"
 
 
@@ -184,6 +186,23 @@ def test_status_and_advance_endpoints_call_the_world(server: ThreadedServer) -> 
     assert post(server, "/_mock/advance", {"arn": "arn:nope"}).status_code == 404
 
 
+def test_failure_injection_through_the_status_endpoint(server: ThreadedServer) -> None:
+    from cleanroomsml_mock.lifecycle import CREATE_PATH
+
+    backend = server.world.backend(ACCOUNT, REGION)
+    arn = f"arn:aws:cleanrooms-ml:{REGION}:{ACCOUNT}:audience-model/failing"
+    record = backend.new_record("audience-model", arn, {"name": "m"}, path=CREATE_PATH)
+    failed = post(
+        server,
+        "/_mock/status",
+        {"arn": arn, "status": "CREATE_FAILED", "statusCode": "E42", "message": "no capacity"},
+    )
+    assert failed.status_code == 200, failed.text
+    assert record.status == "CREATE_FAILED"
+    assert record.track is not None
+    assert record.track.details == {"statusCode": "E42", "message": "no capacity"}
+
+
 def test_membership_and_quota_endpoints(server: ThreadedServer) -> None:
     made = post(server, "/_mock/memberships", {"accountId": OTHER_ACCOUNT})
     assert made.status_code == 200
@@ -191,9 +210,13 @@ def test_membership_and_quota_endpoints(server: ThreadedServer) -> None:
     registered = server.world.memberships.get(membership_id)
     assert registered is not None and registered.account_id == OTHER_ACCOUNT
     chosen = post(
-        server, "/_mock/memberships", {"membershipId": "m-1", "collaborationId": "c-1"}
+        server, "/_mock/memberships", {"membershipId": MEMBERSHIP, "collaborationId": COLLABORATION}
     ).json()
-    assert chosen == {"membershipId": "m-1", "accountId": ACCOUNT, "collaborationId": "c-1"}
+    assert chosen == {
+        "membershipId": MEMBERSHIP,
+        "accountId": ACCOUNT,
+        "collaborationId": COLLABORATION,
+    }
     assert post(server, "/_mock/memberships", {"accountId": "12"}).status_code == 400
     quota = "Pending or in-progress audience models per account"
     assert post(server, "/_mock/quotas", {"name": quota, "value": 7}).status_code == 200
@@ -347,7 +370,7 @@ def test_threaded_server_restart_keeps_every_resource(tmp_path: Path) -> None:
         client = server_client(first)
         arn = create(client, "kept", tags={"k": "v"}, description="d")
         other_arn = create(server_client(first, OTHER_ACCOUNT, "eu-west-1"), "other")
-        post(first, "/_mock/memberships", {"membershipId": "m-1", "accountId": OTHER_ACCOUNT})
+        post(first, "/_mock/memberships", {"membershipId": MEMBERSHIP, "accountId": OTHER_ACCOUNT})
         before = client.get_training_dataset(trainingDatasetArn=arn)
         # acknowledged means saved: the file is there before the server stops
         assert arn in state_file.read_text()
@@ -358,7 +381,7 @@ def test_threaded_server_restart_keeps_every_resource(tmp_path: Path) -> None:
             assert after[key] == before[key]
         other = server_client(second, OTHER_ACCOUNT, "eu-west-1")
         assert other.get_training_dataset(trainingDatasetArn=other_arn)["name"] == "other"
-        membership = second.world.memberships.get("m-1")
+        membership = second.world.memberships.get(MEMBERSHIP)
         assert membership is not None and membership.account_id == OTHER_ACCOUNT
     assert not [p for p in tmp_path.iterdir() if p.name != "state.json"]  # no temp files left
 

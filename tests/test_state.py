@@ -17,6 +17,8 @@ from cleanroomsml_mock.state import VERSION, StateFileError, dump_world
 
 from .builders import REGION, client_for, make_training_dataset
 
+MEMBERSHIP = "0f5e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
+COLLABORATION = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 OTHER = "210987654321"
 
 
@@ -38,7 +40,7 @@ def populate(m: Any) -> dict[str, Any]:
     other_arn = make_training_dataset(
         theirs, name="theirs", roleArn=f"arn:aws:iam::{OTHER}:role/cleanrooms-ml"
     )
-    m.add_membership(account_id=OTHER, membership_id="m-1", collaboration_id="c-1")
+    m.add_membership(account_id=OTHER, membership_id=MEMBERSHIP, collaboration_id=COLLABORATION)
     m.set_quota("Pending or in-progress audience models per account", 9)
     backend = m._world.backend("123456789012", REGION)
     version = backend.new_record(
@@ -95,8 +97,8 @@ def test_save_and_load_round_trip_every_resource(tmp_path: Path) -> None:
         assert pending.status == "CREATE_PENDING"
         m.advance("arn:pending/1")
         assert pending.status == "CREATE_IN_PROGRESS"
-        membership = m._world.memberships.get("m-1")
-        assert membership is not None and membership.collaboration_id == "c-1"
+        membership = m._world.memberships.get(MEMBERSHIP)
+        assert membership is not None and membership.collaboration_id == COLLABORATION
         quota = "Pending or in-progress audience models per account"
         assert m.config.quotas[quota] == 9
         # aliases made in a family's __init__ still point at the loaded tables
