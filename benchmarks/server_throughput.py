@@ -188,6 +188,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement (2)")
     parser.add_argument("--items", type=int, default=20, help="resources created first (20)")
+    parser.add_argument(
+        "--close",
+        action="store_true",
+        help="send 'Connection: close' (a new connection per request, like-for-like with moto)",
+    )
     args = parser.parse_args()
 
     servers: dict[str, tuple[list[str], Any]] = {
@@ -209,6 +214,8 @@ def main() -> int:
         try:
             requests = prepare(url, args.items)
             for operation, request in requests.items():
+                if args.close:
+                    request.headers["Connection"] = "close"
                 for threads in (1, 8):
                     hammer(url, request, threads, min(0.3, args.seconds))  # warm up
                     rate, failures = hammer(url, request, threads, args.seconds)
@@ -235,7 +242,8 @@ def main() -> int:
                 line += f"{rates[0] / rates[1]:>7.1f}x"
             print(line)
     python = sys.version.split()[0]
-    print(f"\n{args.items} resources each; {args.seconds:g} s per figure; python {python}")
+    reuse = "a new connection per request" if args.close else "connections kept where allowed"
+    print(f"\n{args.items} resources each; {args.seconds:g} s per figure; {reuse}; python {python}")
     return 0
 
 
