@@ -94,9 +94,3 @@ def stop() -> None:
     if HTTPAdapter.send is _state["send"]:
         HTTPAdapter.send = _state["real_send"]  # type: ignore[method-assign]
     _state.clear()
-
-
-def requests_mock() -> Any:
-    """The ``responses.RequestsMock`` in use (None while no mock is active): its ``calls``
-    show the raw requests served."""
-    return _state.get("mock")
