@@ -1,9 +1,16 @@
-"""Command line: ``cleanroomsml-mock demo`` (and ``python -m cleanroomsml_mock demo``)."""
+"""Command line (also ``python -m cleanroomsml_mock``):
+
+- ``cleanroomsml-mock demo``: run the whole workflow against the mock and narrate it;
+- ``cleanroomsml-mock serve [--host 127.0.0.1] [--port 5000] [--state-file PATH]``: the
+  mock as an HTTP server for the AWS CLI, other SDKs and other processes.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+
+from .config import DEFAULT_ACCOUNT_ID
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -12,14 +19,69 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run the whole workflow against the mock and narrate it")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the mock over HTTP (AWS CLI, other SDKs, other processes)",
+        description="Serve the Clean Rooms ML API, plus control endpoints under /_mock/.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: loopback only)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=5000, help="port to listen on; 0 picks a free one (5000)"
+    )
+    serve.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="load state from PATH at start and save it there after every change",
+    )
+    serve.add_argument(
+        "--account-id",
+        default=DEFAULT_ACCOUNT_ID,
+        help="account of callers whose access key id is not a 12-digit number",
+    )
+    serve.add_argument(
+        "--lifecycle",
+        choices=("immediate", "progressive", "manual"),
+        default="immediate",
+        help="how resource statuses move (default immediate)",
+    )
+    serve.add_argument(
+        "--strict-memberships",
+        action="store_true",
+        help="refuse unregistered membership ids instead of registering them",
+    )
+    serve.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import run
 
         run()
         return 0
+    if args.command == "serve":
+        from .config import MockConfig
+        from .lifecycle import Lifecycle
+        from .server import run as run_server
+
+        if not (len(args.account_id) == 12 and args.account_id.isdigit()):
+            parser.error(f"--account-id must be 12 digits, got {args.account_id!r}")
+        if not 0 <= args.port <= 65535:
+            parser.error(f"--port must be 0-65535, got {args.port}")
+        config = MockConfig(
+            account_id=args.account_id,
+            lifecycle=Lifecycle(args.lifecycle),
+            strict_memberships=args.strict_memberships,
+        )
+        return run_server(
+            args.host,
+            args.port,
+            state_file=args.state_file,
+            config=config,
+            verbose=not args.quiet,
+        )
     return 2

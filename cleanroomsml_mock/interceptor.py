@@ -9,11 +9,16 @@
 - While a mock is active, ``Endpoint._send`` is patched at class level: a client whose
   Session predates this module (so lacks the handler) is still answered in-process when
   its endpoint is cleanrooms-ml, never sent to the network.
+
+aiobotocore sessions register the same built-in handlers, and await what they return
+(``await http_response.content``); the response built here serves both: its content is
+bytes that can also be awaited. When aiobotocore is loaded, ``AioEndpoint._send`` is
+patched while a mock is active, like ``Endpoint._send``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from botocore import handlers as _handlers
@@ -55,8 +60,26 @@ def _body_bytes(body: Any) -> bytes:
     return bytes(body)
 
 
+class _Content(bytes):
+    """Response bytes that aiobotocore may also ``await`` (it awaits ``.content``)."""
+
+    def __await__(self) -> Generator[Any, None, bytes]:
+        return self
+        yield  # a generator: awaiting it returns the bytes at once
+
+
+class _MockAWSResponse(AWSResponse):  # type: ignore[misc]
+    """An ``AWSResponse`` whose ``content``/``text`` work for botocore and aiobotocore, and
+    whose ``raw.read()`` is a plain read (aiobotocore only streams event-stream or
+    streaming outputs, which this service has none of)."""
+
+    def __init__(self, url: str, status: int, headers: Any, body: bytes) -> None:
+        super().__init__(url, status, headers, _RawBody(body))
+        self._content = _Content(body)
+
+
 def to_aws_response(url: str, response: WireResponse) -> AWSResponse:
-    return AWSResponse(url, response.status, response.headers, _RawBody(response.body))
+    return _MockAWSResponse(url, response.status, response.headers, response.body)
 
 
 def answer(world: Any, request: Any) -> AWSResponse:
@@ -77,7 +100,12 @@ def on_before_call(request_signer: Any = None, **_: Any) -> None:
     if current_world() is None or request_signer is None:
         return
     if getattr(request_signer, "_credentials", True) is None:
-        request_signer._credentials = Credentials("FAKEACCESSKEY", "FAKESECRETKEY")
+        if type(request_signer).__module__.startswith("aiobotocore"):
+            from aiobotocore.credentials import AioCredentials
+
+            request_signer._credentials = AioCredentials("FAKEACCESSKEY", "FAKESECRETKEY")
+        else:
+            request_signer._credentials = Credentials("FAKEACCESSKEY", "FAKESECRETKEY")
 
 
 _HANDLERS = (
@@ -102,22 +130,44 @@ def _patched_send(self: Any, request: Any) -> Any:
     return _original_send(self, request)
 
 
+_original_aio_send: Any = None
+
+
+async def _patched_aio_send(self: Any, request: Any) -> Any:
+    world = current_world()
+    if world is not None and getattr(self, "_endpoint_prefix", None) == ENDPOINT_PREFIX:
+        return answer(world, request)
+    return await _original_aio_send(self, request)
+
+
 def patch_endpoint() -> None:
-    global _original_send
+    global _original_send, _original_aio_send
+    import sys
+
     from botocore.endpoint import Endpoint
 
     if _original_send is None:
         _original_send = Endpoint._send
         Endpoint._send = _patched_send
+    aio = sys.modules.get("aiobotocore.endpoint")  # only if the application loaded it
+    if aio is not None and _original_aio_send is None:
+        _original_aio_send = aio.AioEndpoint._send
+        aio.AioEndpoint._send = _patched_aio_send
 
 
 def unpatch_endpoint() -> None:
-    global _original_send
+    global _original_send, _original_aio_send
+    import sys
+
     from botocore.endpoint import Endpoint
 
     if _original_send is not None:
         Endpoint._send = _original_send
         _original_send = None
+    aio = sys.modules.get("aiobotocore.endpoint")
+    if aio is not None and _original_aio_send is not None:
+        aio.AioEndpoint._send = _original_aio_send
+    _original_aio_send = None
 
 
 install_builtin_handlers()

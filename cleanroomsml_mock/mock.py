@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import interceptor
+from . import interceptor, raw_requests
 from .calls import CallList
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .errors import ServiceError
@@ -111,6 +111,7 @@ class CleanRoomsMLMock:
                 _world = World(self.config)
                 interceptor.install_builtin_handlers()
                 interceptor.patch_endpoint()
+                raw_requests.start()
                 _patch_env()
             assert _world is not None
             _world.config = self.config
@@ -130,6 +131,7 @@ class CleanRoomsMLMock:
                 return
             _world = None
             interceptor.unpatch_endpoint()
+            raw_requests.stop()
             _restore_env()
 
     def __enter__(self) -> CleanRoomsMLMock:
@@ -280,6 +282,21 @@ class CleanRoomsMLMock:
             abilities=abilities,
             pays_for=pays_for,
         )
+
+    def save_state(self, path: str | os.PathLike[str]) -> None:
+        """Save every resource, membership and option to ``path`` (versioned JSON, written
+        atomically). The call log is not saved."""
+        from .state import save
+
+        save(self._require_world(), path)
+
+    def load_state(self, path: str | os.PathLike[str]) -> None:
+        """Replace the state of this mock by the one saved in ``path``; a file of another
+        format version or a corrupt one raises ``cleanroomsml_mock.state.StateFileError``
+        and leaves the state as it was."""
+        from .state import load
+
+        load(self._require_world(), path)
 
 
 @overload
