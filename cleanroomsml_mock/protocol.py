@@ -173,6 +173,22 @@ def _query_value(shape: Any, values: list[str], member: str) -> Any:
     return raw
 
 
+_required_lists: dict[str, tuple[str, ...]] = {}
+
+
+def _required_query_lists(spec: OperationSpec) -> tuple[str, ...]:
+    found = _required_lists.get(spec.name)
+    if found is None:
+        required = set(spec.input_shape.required_members) if spec.input_shape else set()
+        found = tuple(
+            member
+            for _, member, shape in spec.query_members
+            if shape.type_name == "list" and member in required
+        )
+        _required_lists[spec.name] = found
+    return found
+
+
 def parse_request(
     spec: OperationSpec, labels: Mapping[str, str], query: str, body: bytes
 ) -> dict[str, Any]:
@@ -187,11 +203,16 @@ def parse_request(
             values = parsed.get(key)
             if values:
                 params[member] = _query_value(shape, values, member)
+    for member in _required_query_lists(spec):
+        # an empty list has no wire form in a query string: absent means empty
+        params.setdefault(member, [])
     if spec.body_members and body:
         try:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValidationException(f"The request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ValidationException("The request body is nested too deeply") from None
         if not isinstance(document, dict):
             raise ValidationException("The request body must be a JSON object")
         for member, shape in spec.body_members:
