@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class WireResponse:
 # ---------------------------------------------------------------- timestamps
 
 
+@functools.lru_cache(maxsize=4096)
 def format_timestamp(value: _dt.datetime) -> str:
     """iso8601 in UTC with milliseconds, as the model's ``timestampFormat`` declares."""
     if value.tzinfo is not None:
@@ -249,14 +251,22 @@ def _serializer_for(shape: Any) -> _Serializer:
     fn: _Serializer
     if kind == "structure":
         members = [(n, _serializer_for(m)) for n, m in shape.members.items()]
+        by_name = dict(members)
 
         def ser_struct(value: Any) -> Any:
-            get = _getter(value)
             out: dict[str, Any] = {}
+            if type(value) is dict:
+                # a plain mapping: walk its (few) keys, not every declared member
+                for name, item in value.items():
+                    sub = by_name.get(name)
+                    if sub is not None and item is not None:
+                        out[name] = item if sub is _identity else sub(item)
+                return out
+            get = _getter(value)
             for name, sub in members:
                 item = get(name)
                 if item is not None:
-                    out[name] = sub(item)
+                    out[name] = item if sub is _identity else sub(item)
             return out
 
         fn = ser_struct

@@ -69,7 +69,7 @@ class _Compiler:
         return fn
 
     def _structure(self, shape: Any) -> Validator:
-        members = [(name, self.compile(m)) for name, m in shape.members.items()]
+        by_name = {name: self.compile(m) for name, m in shape.members.items()}
         required = tuple(shape.required_members)
         union = bool(getattr(shape, "is_tagged_union", False))
 
@@ -81,13 +81,14 @@ class _Compiler:
                 if value.get(name) is None:
                     _fail(errors, None, _join(path, name), "not be null")
             present = 0
-            for name, fn in members:
-                item = value.get(name)
-                if item is not None:
+            # walk the members that are there (unknown keys are ignored, as AWS does)
+            for name, item in value.items():
+                fn = by_name.get(name)
+                if fn is not None and item is not None:
                     present += 1
-                    fn(item, _join(path, name), errors)
+                    fn(item, f"{path}.{name}" if path else name, errors)
             if union and present != 1:
-                names = ", ".join(n for n, _ in members)
+                names = ", ".join(by_name)
                 errors.append(
                     f"Value at '{path}' failed to satisfy constraint: Member must have exactly "
                     f"one of its members set ({names}), but {present} were set"
