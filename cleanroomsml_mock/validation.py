@@ -27,9 +27,10 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     """The model's pattern as a Python regex, matched against the whole value.
 
     Java's UTF-16 surrogate ranges become the astral plane, so that characters outside the
-    BMP are accepted where the real service accepts them.
+    BMP are accepted where the real service accepts them. ``\\d``, ``\\w`` and ``\\s`` are
+    ASCII-only, as in the service's (Java) regexes.
     """
-    return re.compile(pattern.replace(_SURROGATES, "\\U00010000-\\U0010FFFF"), re.DOTALL)
+    return re.compile(pattern.replace(_SURROGATES, "\\U00010000-\\U0010FFFF"), re.DOTALL | re.ASCII)
 
 
 def _show(value: Any) -> str:
