@@ -175,20 +175,31 @@ def _query_value(shape: Any, values: list[str], member: str) -> Any:
     return raw
 
 
-_required_lists: dict[str, tuple[str, ...]] = {}
+@dataclass(frozen=True)
+class _ParsePlan:
+    """What parsing one operation needs beyond its spec, worked out once."""
+
+    required_query_lists: tuple[str, ...]
+    body_members: tuple[tuple[str, _Converter | None], ...]
 
 
-def _required_query_lists(spec: OperationSpec) -> tuple[str, ...]:
-    found = _required_lists.get(spec.name)
-    if found is None:
+_plans: dict[str, _ParsePlan] = {}
+
+
+def _plan(spec: OperationSpec) -> _ParsePlan:
+    plan = _plans.get(spec.name)
+    if plan is None:
         required = set(spec.input_shape.required_members) if spec.input_shape else set()
-        found = tuple(
-            member
-            for _, member, shape in spec.query_members
-            if shape.type_name == "list" and member in required
+        plan = _ParsePlan(
+            required_query_lists=tuple(
+                member
+                for _, member, shape in spec.query_members
+                if shape.type_name == "list" and member in required
+            ),
+            body_members=tuple((m, _converter_for(shape)) for m, shape in spec.body_members),
         )
-        _required_lists[spec.name] = found
-    return found
+        _plans[spec.name] = plan
+    return plan
 
 
 def parse_request(
@@ -205,7 +216,8 @@ def parse_request(
             values = parsed.get(key)
             if values:
                 params[member] = _query_value(shape, values, member)
-    for member in _required_query_lists(spec):
+    plan = _plan(spec)
+    for member in plan.required_query_lists:
         # an empty list has no wire form in a query string: absent means empty
         params.setdefault(member, [])
     if spec.body_members and body:
@@ -217,10 +229,9 @@ def parse_request(
             raise ValidationException("The request body is nested too deeply") from None
         if not isinstance(document, dict):
             raise ValidationException("The request body must be a JSON object")
-        for member, shape in spec.body_members:
+        for member, conv in plan.body_members:
             value = document.get(member)
             if value is not None:
-                conv = _converter_for(shape)
                 params[member] = conv(value, member) if conv is not None else value
     return params
 
@@ -241,6 +252,14 @@ def _identity(value: Any) -> Any:
     return value
 
 
+# Shapes whose whole subtree serialises to itself (no timestamps, doubles or blobs):
+# a nested mapping of such a shape is emitted as it is. Stored mappings are clean
+# because validation drops undeclared and null members from nested input structures.
+_plain: set[str] = set()
+# The trimming serialiser of each structure, used for the top level of a response.
+_trimmers: dict[str, _Serializer] = {}
+
+
 def _serializer_for(shape: Any) -> _Serializer:
     cached = _serializers.get(shape.name)
     if cached is not None:
@@ -252,6 +271,7 @@ def _serializer_for(shape: Any) -> _Serializer:
     if kind == "structure":
         members = [(n, _serializer_for(m)) for n, m in shape.members.items()]
         by_name = dict(members)
+        plain = all(m.name in _plain for m in shape.members.values())
 
         def ser_struct(value: Any) -> Any:
             out: dict[str, Any] = {}
@@ -269,10 +289,19 @@ def _serializer_for(shape: Any) -> _Serializer:
                     out[name] = item if sub is _identity else sub(item)
             return out
 
+        _trimmers[shape.name] = ser_struct
         fn = ser_struct
+        if plain:
+            _plain.add(shape.name)
+
+            def pass_struct(value: Any) -> Any:
+                return value if type(value) is dict else ser_struct(value)
+
+            fn = pass_struct
     elif kind == "list":
         item_fn = _serializer_for(shape.member)
         if item_fn is _identity:
+            _plain.add(shape.name)
             fn = list
         else:
 
@@ -283,6 +312,7 @@ def _serializer_for(shape: Any) -> _Serializer:
     elif kind == "map":
         value_fn = _serializer_for(shape.value)
         if value_fn is _identity:
+            _plain.add(shape.name)
             fn = dict
         else:
 
@@ -309,6 +339,7 @@ def _serializer_for(shape: Any) -> _Serializer:
 
         fn = ser_blob
     else:
+        _plain.add(shape.name)
         fn = _identity
     slot.append(fn)
     _serializers[shape.name] = fn
@@ -317,7 +348,8 @@ def _serializer_for(shape: Any) -> _Serializer:
 
 def to_wire(shape: Any, result: Any) -> Any:
     """``result`` trimmed and converted to what ``shape`` declares (JSON-ready)."""
-    return _serializer_for(shape)(result)
+    fn = _serializer_for(shape)
+    return _trimmers.get(shape.name, fn)(result)
 
 
 def serialize_response(spec: OperationSpec, result: Any) -> WireResponse:

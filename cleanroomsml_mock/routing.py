@@ -32,8 +32,8 @@ class Router:
             m = spec.path_regex.fullmatch(path)
             if m is not None:
                 labels = {
-                    label: unquote(value)
-                    for label, value in zip(spec.path_labels, m.groups(), strict=False)
+                    label: unquote(value) if "%" in value else value
+                    for label, value in zip(spec.path_labels, m.groups(), strict=True)
                 }
                 return spec, labels
         allowed = sorted(
