@@ -433,3 +433,36 @@ def seeded() -> Iterator[tuple[CleanRoomsMLMock, str]]:
 def test_a_fixture_can_seed_state_for_the_test(seeded: tuple[CleanRoomsMLMock, str]) -> None:
     _, arn = seeded
     assert new_client().get_training_dataset(trainingDatasetArn=arn)["name"] == "from-fixture"
+
+
+@pytest.fixture
+@mock_cleanroomsml
+def decorated_fixture() -> Iterator[str]:
+    yield make_training_dataset(new_client(), name="kept")
+
+
+def test_a_decorated_generator_fixture_keeps_the_mock_for_the_test(decorated_fixture: str) -> None:
+    got = new_client().get_training_dataset(trainingDatasetArn=decorated_fixture)
+    assert got["name"] == "kept"
+
+
+def test_decorated_generators_stay_inside_the_mock_until_exhausted() -> None:
+    @mock_cleanroomsml
+    def gen() -> Iterator[bool]:
+        yield active_world() is not None
+        yield active_world() is not None
+
+    iterator = gen()
+    assert active_world() is None  # not started until iterated
+    assert list(iterator) == [True, True]
+    assert active_world() is None
+
+    @mock_cleanroomsml
+    async def agen() -> Any:
+        yield active_world() is not None
+
+    async def collect() -> list[bool]:
+        return [x async for x in agen()]
+
+    assert asyncio.run(collect()) == [True]
+    assert active_world() is None
