@@ -267,3 +267,43 @@ def test_beside_moto_moto_inside() -> None:
 @mock_cleanroomsml
 def test_beside_moto_as_stacked_decorators() -> None:
     _exercise_both("stacked")
+
+
+def test_a_client_whose_session_predates_the_package_is_still_served(
+    mock: CleanRoomsMLMock,
+) -> None:
+    client = boto3.client("cleanroomsml", region_name="us-east-1")
+    # what a Session created before ``import cleanroomsml_mock`` looks like: no handlers
+    for event, handler in interceptor._HANDLERS:
+        client.meta.events.unregister(event, handler)
+    arn = make_training_dataset(client, name="old-session")
+    assert client.get_training_dataset(trainingDatasetArn=arn)["name"] == "old-session"
+    assert mock.calls.last.operation == "GetTrainingDataset"
+
+
+def test_server_side_validation_without_client_validation(mock: CleanRoomsMLMock) -> None:
+    from botocore.config import Config
+
+    client = boto3.client(
+        "cleanroomsml", region_name="us-east-1", config=Config(parameter_validation=False)
+    )
+    with pytest.raises(client.exceptions.ValidationException) as exc:
+        client.create_training_dataset(name="", roleArn="not-an-arn")
+    message = str(exc.value)
+    assert "at 'trainingData'" in message and "at 'roleArn'" in message
+    with pytest.raises(client.exceptions.ValidationException):
+        client.list_training_datasets(maxResults=1000)
+    with pytest.raises(client.exceptions.ValidationException):
+        client.list_training_datasets(maxResults="ten")
+
+
+def test_a_stubber_on_a_client_wins_over_the_mock(mock: CleanRoomsMLMock) -> None:
+    from botocore.stub import Stubber
+
+    client = boto3.client("cleanroomsml", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_client_error("list_training_datasets", "ThrottlingException", http_status_code=429)
+        with pytest.raises(client.exceptions.ThrottlingException):
+            client.list_training_datasets()
+    assert client.list_training_datasets()["trainingDatasets"] == []
+    assert [c.operation for c in mock.calls] == ["ListTrainingDatasets"]
