@@ -9,10 +9,16 @@
 - While a mock is active, ``Endpoint._send`` is patched at class level: a client whose
   Session predates this module (so lacks the handler) is still answered in-process when
   its endpoint is cleanrooms-ml, never sent to the network.
+- While a mock is active, raw ``requests`` calls to a cleanrooms-ml endpoint are answered
+  by the same dispatcher through the package's own ``responses.RequestsMock`` (never the
+  default one); every other URL passes through to whatever ``HTTPAdapter.send`` was in
+  place at start, so an outer moto or ``responses`` mock keeps working.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -118,6 +124,51 @@ def unpatch_endpoint() -> None:
     if _original_send is not None:
         Endpoint._send = _original_send
         _original_send = None
+
+
+# ---------------------------------------------------------------- raw ``requests`` calls
+
+RAW_URL = re.compile(
+    r"https?://cleanrooms-ml\.[^/]+\.(?:amazonaws\.com(?:\.cn)?|api\.aws)(?::\d+)?(?:/.*)?"
+)
+_RAW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_requests_mock: Any = None
+
+
+def _raw_callback(request: Any) -> tuple[int, dict[str, str], bytes]:
+    from .dispatch import dispatch
+
+    world = current_world()
+    headers = {str(k): str(v) for k, v in request.headers.items()}
+    wire = WireRequest(request.method, request.url, headers, _body_bytes(request.body))
+    response = dispatch(world, wire)
+    return response.status, response.headers, response.body
+
+
+def patch_requests() -> None:
+    """Answer raw ``requests`` calls to cleanrooms-ml (only if ``requests`` is installed)."""
+    global _requests_mock
+    if _requests_mock is not None or importlib.util.find_spec("requests") is None:
+        return
+    import responses
+    from requests.adapters import HTTPAdapter
+
+    mock = responses.RequestsMock(
+        assert_all_requests_are_fired=False,
+        real_adapter_send=HTTPAdapter.send,  # type: ignore[arg-type]
+    )
+    for method in _RAW_METHODS:
+        mock.add_callback(method, RAW_URL, callback=_raw_callback, content_type=None)
+    mock.add_passthru(re.compile(".*"))
+    mock.start()
+    _requests_mock = mock
+
+
+def unpatch_requests() -> None:
+    global _requests_mock
+    if _requests_mock is not None:
+        _requests_mock.stop(allow_assert=False)
+        _requests_mock = None
 
 
 install_builtin_handlers()

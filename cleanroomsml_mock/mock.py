@@ -111,6 +111,7 @@ class CleanRoomsMLMock:
                 _world = World(self.config)
                 interceptor.install_builtin_handlers()
                 interceptor.patch_endpoint()
+                interceptor.patch_requests()
                 _patch_env()
             assert _world is not None
             _world.config = self.config
@@ -130,6 +131,7 @@ class CleanRoomsMLMock:
                 return
             _world = None
             interceptor.unpatch_endpoint()
+            interceptor.unpatch_requests()
             _restore_env()
 
     def __enter__(self) -> CleanRoomsMLMock:
