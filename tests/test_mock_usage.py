@@ -466,3 +466,27 @@ def test_decorated_generators_stay_inside_the_mock_until_exhausted() -> None:
 
     assert asyncio.run(collect()) == [True]
     assert active_world() is None
+
+
+def test_class_decorator_on_an_isolated_asyncio_testcase() -> None:
+    seen: list[list[str]] = []
+
+    @mock_cleanroomsml
+    class Case(unittest.IsolatedAsyncioTestCase):
+        async def asyncSetUp(self) -> None:
+            make_training_dataset(new_client(), name="async-setup")
+
+        async def test_one(self) -> None:
+            await asyncio.sleep(0)
+            seen.append(names(new_client()))
+
+        async def test_fails(self) -> None:
+            await asyncio.sleep(0)
+            assert names(new_client()) == ["something else"]
+
+    result = unittest.TextTestRunner(stream=io.StringIO()).run(
+        unittest.defaultTestLoader.loadTestsFromTestCase(Case)
+    )
+    assert seen == [["async-setup"]]
+    assert len(result.failures) == 1 and not result.errors
+    assert active_world() is None
