@@ -12,6 +12,7 @@ import base64
 import datetime as _dt
 import functools
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -90,9 +91,24 @@ def parse_timestamp(value: Any, path: str) -> _dt.datetime:
 
 _Converter = Callable[[Any, str], Any]
 _converters: dict[str, _Converter | None] = {}
+_converters_done: dict[str, _Converter | None] = {}
+# Converters and serialisers are built once per shape, under this lock, so that no
+# thread ever sees one half-built (a placeholder); finished ones are read without it.
+_build_lock = threading.RLock()
 
 
 def _converter_for(shape: Any) -> _Converter | None:
+    try:
+        return _converters_done[shape.name]
+    except KeyError:
+        pass
+    with _build_lock:
+        conv = _build_converter(shape)
+        _converters_done[shape.name] = conv
+        return conv
+
+
+def _build_converter(shape: Any) -> _Converter | None:
     """A function that turns wire timestamps into datetimes inside ``shape``; None if the
     shape holds no timestamp (the common case: the JSON value is used as is)."""
     if shape.name in _converters:
@@ -260,7 +276,20 @@ _plain: set[str] = set()
 _trimmers: dict[str, _Serializer] = {}
 
 
+_serializers_done: dict[str, _Serializer] = {}
+
+
 def _serializer_for(shape: Any) -> _Serializer:
+    done = _serializers_done.get(shape.name)
+    if done is not None:
+        return done
+    with _build_lock:
+        fn = _build_serializer(shape)
+        _serializers_done[shape.name] = fn
+        return fn
+
+
+def _build_serializer(shape: Any) -> _Serializer:
     cached = _serializers.get(shape.name)
     if cached is not None:
         return cached

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -64,9 +65,20 @@ def _fail(errors: list[str], value: Any, path: Path, constraint: str) -> None:
 
 class _Compiler:
     def __init__(self) -> None:
+        # validators being built (with placeholders): only touched under the lock
         self._cache: dict[str, Validator] = {}
+        # finished validators: read without the lock
+        self._done: dict[str, Validator] = {}
+        self._lock = threading.RLock()
 
     def compile(self, shape: Any) -> Validator:
+        done = self._done.get(shape.name)
+        if done is not None:
+            return done
+        with self._lock:  # another thread must never see a half-built validator
+            return self._compile(shape)
+
+    def _compile(self, shape: Any) -> Validator:
         cached = self._cache.get(shape.name)
         if cached is not None:
             return cached
@@ -78,6 +90,7 @@ class _Compiler:
         fn: Validator = builder(shape)
         slot.append(fn)
         self._cache[shape.name] = fn
+        self._done[shape.name] = fn
         return fn
 
     def _structure(self, shape: Any) -> Validator:

@@ -490,3 +490,22 @@ def test_class_decorator_on_an_isolated_asyncio_testcase() -> None:
     assert seen == [["async-setup"]]
     assert len(result.failures) == 1 and not result.errors
     assert active_world() is None
+
+
+def test_threads_mixing_create_get_list_delete(mock: CleanRoomsMLMock) -> None:
+    def work(worker: int) -> int:
+        client = client_for(f"{worker + 1:012d}")
+        role = f"arn:aws:iam::{worker + 1:012d}:role/r"
+        for i in range(10):
+            arn = make_training_dataset(client, name=f"w{worker}-{i}", roleArn=role)
+            assert client.get_training_dataset(trainingDatasetArn=arn)["name"] == f"w{worker}-{i}"
+            client.list_training_datasets()
+            if i % 2:
+                client.delete_training_dataset(trainingDatasetArn=arn)
+        return len(names(client))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        remaining = list(pool.map(work, range(8)))
+    assert remaining == [5] * 8  # each account kept its own five
+    assert all(c.succeeded for c in mock.calls)
+    assert len(mock.calls) == 8 * (10 * 3 + 5 + 1)
