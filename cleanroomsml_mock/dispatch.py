@@ -21,6 +21,8 @@ from .store import World
 from .validation import validate
 
 _error_shape_cache: dict[str, Any] = {}
+# one encoder for every response (json.dumps with options builds a new one per call)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _error_shape(code: str) -> Any:
@@ -97,4 +99,4 @@ def dispatch(world: World, request: WireRequest) -> WireResponse:
     world.calls.record(Call(spec.name, params, account, region, status, document, None))
     if document is None:
         return WireResponse(status, b"", {})
-    return WireResponse(status, json.dumps(document, separators=(",", ":")).encode())
+    return WireResponse(status, _encode(document).encode())

@@ -178,6 +178,27 @@ class CleanRoomsMLMock:
         )
 
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # a generator (e.g. a pytest fixture that yields) stays inside the mock until it
+        # is exhausted, not just until it is created
+        if inspect.isasyncgenfunction(func):
+
+            @functools.wraps(func)
+            async def async_gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self._fresh():
+                    async for item in func(*args, **kwargs):
+                        yield item
+
+            return async_gen_wrapper
+
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self._fresh():
+                    return (yield from func(*args, **kwargs))
+
+            return gen_wrapper
+
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -55,6 +57,7 @@ class WireResponse:
 # ---------------------------------------------------------------- timestamps
 
 
+@functools.lru_cache(maxsize=4096)
 def format_timestamp(value: _dt.datetime) -> str:
     """iso8601 in UTC with milliseconds, as the model's ``timestampFormat`` declares."""
     if value.tzinfo is not None:
@@ -88,9 +91,24 @@ def parse_timestamp(value: Any, path: str) -> _dt.datetime:
 
 _Converter = Callable[[Any, str], Any]
 _converters: dict[str, _Converter | None] = {}
+_converters_done: dict[str, _Converter | None] = {}
+# Converters and serialisers are built once per shape, under this lock, so that no
+# thread ever sees one half-built (a placeholder); finished ones are read without it.
+_build_lock = threading.RLock()
 
 
 def _converter_for(shape: Any) -> _Converter | None:
+    try:
+        return _converters_done[shape.name]
+    except KeyError:
+        pass
+    with _build_lock:
+        conv = _build_converter(shape)
+        _converters_done[shape.name] = conv
+        return conv
+
+
+def _build_converter(shape: Any) -> _Converter | None:
     """A function that turns wire timestamps into datetimes inside ``shape``; None if the
     shape holds no timestamp (the common case: the JSON value is used as is)."""
     if shape.name in _converters:
@@ -173,6 +191,33 @@ def _query_value(shape: Any, values: list[str], member: str) -> Any:
     return raw
 
 
+@dataclass(frozen=True)
+class _ParsePlan:
+    """What parsing one operation needs beyond its spec, worked out once."""
+
+    required_query_lists: tuple[str, ...]
+    body_members: tuple[tuple[str, _Converter | None], ...]
+
+
+_plans: dict[str, _ParsePlan] = {}
+
+
+def _plan(spec: OperationSpec) -> _ParsePlan:
+    plan = _plans.get(spec.name)
+    if plan is None:
+        required = set(spec.input_shape.required_members) if spec.input_shape else set()
+        plan = _ParsePlan(
+            required_query_lists=tuple(
+                member
+                for _, member, shape in spec.query_members
+                if shape.type_name == "list" and member in required
+            ),
+            body_members=tuple((m, _converter_for(shape)) for m, shape in spec.body_members),
+        )
+        _plans[spec.name] = plan
+    return plan
+
+
 def parse_request(
     spec: OperationSpec, labels: Mapping[str, str], query: str, body: bytes
 ) -> dict[str, Any]:
@@ -187,17 +232,22 @@ def parse_request(
             values = parsed.get(key)
             if values:
                 params[member] = _query_value(shape, values, member)
+    plan = _plan(spec)
+    for member in plan.required_query_lists:
+        # an empty list has no wire form in a query string: absent means empty
+        params.setdefault(member, [])
     if spec.body_members and body:
         try:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValidationException(f"The request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ValidationException("The request body is nested too deeply") from None
         if not isinstance(document, dict):
             raise ValidationException("The request body must be a JSON object")
-        for member, shape in spec.body_members:
+        for member, conv in plan.body_members:
             value = document.get(member)
             if value is not None:
-                conv = _converter_for(shape)
                 params[member] = conv(value, member) if conv is not None else value
     return params
 
@@ -218,7 +268,28 @@ def _identity(value: Any) -> Any:
     return value
 
 
+# Shapes whose whole subtree serialises to itself (no timestamps, doubles or blobs):
+# a nested mapping of such a shape is emitted as it is. Stored mappings are clean
+# because validation drops undeclared and null members from nested input structures.
+_plain: set[str] = set()
+# The trimming serialiser of each structure, used for the top level of a response.
+_trimmers: dict[str, _Serializer] = {}
+
+
+_serializers_done: dict[str, _Serializer] = {}
+
+
 def _serializer_for(shape: Any) -> _Serializer:
+    done = _serializers_done.get(shape.name)
+    if done is not None:
+        return done
+    with _build_lock:
+        fn = _build_serializer(shape)
+        _serializers_done[shape.name] = fn
+        return fn
+
+
+def _build_serializer(shape: Any) -> _Serializer:
     cached = _serializers.get(shape.name)
     if cached is not None:
         return cached
@@ -228,20 +299,38 @@ def _serializer_for(shape: Any) -> _Serializer:
     fn: _Serializer
     if kind == "structure":
         members = [(n, _serializer_for(m)) for n, m in shape.members.items()]
+        by_name = dict(members)
+        plain = all(m.name in _plain for m in shape.members.values())
 
         def ser_struct(value: Any) -> Any:
-            get = _getter(value)
             out: dict[str, Any] = {}
+            if type(value) is dict:
+                # a plain mapping: walk its (few) keys, not every declared member
+                for name, item in value.items():
+                    sub = by_name.get(name)
+                    if sub is not None and item is not None:
+                        out[name] = item if sub is _identity else sub(item)
+                return out
+            get = _getter(value)
             for name, sub in members:
                 item = get(name)
                 if item is not None:
-                    out[name] = sub(item)
+                    out[name] = item if sub is _identity else sub(item)
             return out
 
+        _trimmers[shape.name] = ser_struct
         fn = ser_struct
+        if plain:
+            _plain.add(shape.name)
+
+            def pass_struct(value: Any) -> Any:
+                return value if type(value) is dict else ser_struct(value)
+
+            fn = pass_struct
     elif kind == "list":
         item_fn = _serializer_for(shape.member)
         if item_fn is _identity:
+            _plain.add(shape.name)
             fn = list
         else:
 
@@ -252,6 +341,7 @@ def _serializer_for(shape: Any) -> _Serializer:
     elif kind == "map":
         value_fn = _serializer_for(shape.value)
         if value_fn is _identity:
+            _plain.add(shape.name)
             fn = dict
         else:
 
@@ -278,6 +368,7 @@ def _serializer_for(shape: Any) -> _Serializer:
 
         fn = ser_blob
     else:
+        _plain.add(shape.name)
         fn = _identity
     slot.append(fn)
     _serializers[shape.name] = fn
@@ -286,7 +377,8 @@ def _serializer_for(shape: Any) -> _Serializer:
 
 def to_wire(shape: Any, result: Any) -> Any:
     """``result`` trimmed and converted to what ``shape`` declares (JSON-ready)."""
-    return _serializer_for(shape)(result)
+    fn = _serializer_for(shape)
+    return _trimmers.get(shape.name, fn)(result)
 
 
 def serialize_response(spec: OperationSpec, result: Any) -> WireResponse:

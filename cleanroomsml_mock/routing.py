@@ -23,17 +23,24 @@ class Router:
             self._index.setdefault((spec.http_method, spec.first_segment), []).append(spec)
             self._by_segment.setdefault(spec.first_segment, []).append(spec)
         self._templates = sorted(f"{s.http_method} {s.request_uri}" for s in specs.values())
+        # routes without labels match by plain lookup, no regex
+        self._static: dict[tuple[str, str], OperationSpec] = {
+            (s.http_method, s.request_uri): s for s in specs.values() if not s.path_labels
+        }
 
     def match(self, method: str, raw_path: str) -> tuple[OperationSpec, dict[str, str]]:
         """The operation and its decoded URI labels; a modelled 4xx when nothing matches."""
         path = raw_path.split("?", 1)[0] or "/"
+        static = self._static.get((method, path))
+        if static is not None:
+            return static, {}
         segment = path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else ""
         for spec in self._index.get((method, segment), ()):
             m = spec.path_regex.fullmatch(path)
             if m is not None:
                 labels = {
-                    label: unquote(value)
-                    for label, value in zip(spec.path_labels, m.groups(), strict=False)
+                    label: unquote(value) if "%" in value else value
+                    for label, value in zip(spec.path_labels, m.groups(), strict=True)
                 }
                 return spec, labels
         allowed = sorted(

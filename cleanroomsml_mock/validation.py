@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from .errors import ValidationException
 
-Validator = Callable[[Any, str, list[str]], None]
+# Where a value sits in the request. Built lazily: a child's path is the tuple
+# (parent path, member name) or (parent path, list index); it is rendered to AWS's
+# dotted form ("trainingData.1.member.inputConfig") only when an error names it.
+Path = Any
+Validator = Callable[[Any, Path, list[str]], None]
 
 _SURROGATES = "\\uD800\\uDBFF-\\uDC00\\uDFFF"
 
@@ -27,9 +32,10 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     """The model's pattern as a Python regex, matched against the whole value.
 
     Java's UTF-16 surrogate ranges become the astral plane, so that characters outside the
-    BMP are accepted where the real service accepts them.
+    BMP are accepted where the real service accepts them. ``\\d``, ``\\w`` and ``\\s`` are
+    ASCII-only, as in the service's (Java) regexes.
     """
-    return re.compile(pattern.replace(_SURROGATES, "\\U00010000-\\U0010FFFF"), re.DOTALL)
+    return re.compile(pattern.replace(_SURROGATES, "\\U00010000-\\U0010FFFF"), re.DOTALL | re.ASCII)
 
 
 def _show(value: Any) -> str:
@@ -39,22 +45,40 @@ def _show(value: Any) -> str:
     return text
 
 
-def _fail(errors: list[str], value: Any, path: str, constraint: str) -> None:
+def render_path(path: Path) -> str:
+    if isinstance(path, str):
+        return path
+    parent, step = path
+    head = render_path(parent)
+    if isinstance(step, int):  # a list item
+        return f"{head}.{step}.member"
+    return f"{head}.{step}" if head else step
+
+
+def _fail(errors: list[str], value: Any, path: Path, constraint: str) -> None:
     shown = "null" if value is None else f"'{_show(value)}'"
     errors.append(
-        f"Value {shown} at '{path}' failed to satisfy constraint: Member must {constraint}"
+        f"Value {shown} at '{render_path(path)}' failed to satisfy constraint: "
+        f"Member must {constraint}"
     )
-
-
-def _join(path: str, member: str) -> str:
-    return f"{path}.{member}" if path else member
 
 
 class _Compiler:
     def __init__(self) -> None:
+        # validators being built (with placeholders): only touched under the lock
         self._cache: dict[str, Validator] = {}
+        # finished validators: read without the lock
+        self._done: dict[str, Validator] = {}
+        self._lock = threading.RLock()
 
     def compile(self, shape: Any) -> Validator:
+        done = self._done.get(shape.name)
+        if done is not None:
+            return done
+        with self._lock:  # another thread must never see a half-built validator
+            return self._compile(shape)
+
+    def _compile(self, shape: Any) -> Validator:
         cached = self._cache.get(shape.name)
         if cached is not None:
             return cached
@@ -66,30 +90,42 @@ class _Compiler:
         fn: Validator = builder(shape)
         slot.append(fn)
         self._cache[shape.name] = fn
+        self._done[shape.name] = fn
         return fn
 
     def _structure(self, shape: Any) -> Validator:
-        members = [(name, self.compile(m)) for name, m in shape.members.items()]
+        by_name = {name: self.compile(m) for name, m in shape.members.items()}
         required = tuple(shape.required_members)
         union = bool(getattr(shape, "is_tagged_union", False))
 
-        def check(value: Any, path: str, errors: list[str]) -> None:
+        def check(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, dict):
                 _fail(errors, value, path or "request", "be a structure")
                 return
             for name in required:
                 if value.get(name) is None:
-                    _fail(errors, None, _join(path, name), "not be null")
+                    _fail(errors, None, (path, name), "not be null")
             present = 0
-            for name, fn in members:
-                item = value.get(name)
-                if item is not None:
-                    present += 1
-                    fn(item, _join(path, name), errors)
+            dropped: list[str] | None = None
+            # walk the members that are there; undeclared keys and nulls are ignored, as
+            # AWS does, and dropped, so that what is stored is exactly what is declared
+            for name, item in value.items():
+                fn = by_name.get(name)
+                if fn is None or item is None:
+                    if dropped is None:
+                        dropped = []
+                    dropped.append(name)
+                    continue
+                present += 1
+                fn(item, (path, name) if path else name, errors)
+            if dropped:
+                for name in dropped:
+                    del value[name]
             if union and present != 1:
-                names = ", ".join(n for n, _ in members)
+                names = ", ".join(by_name)
                 errors.append(
-                    f"Value at '{path}' failed to satisfy constraint: Member must have exactly "
+                    f"Value at '{render_path(path)}' failed to satisfy constraint: Member must "
+                    "have exactly "
                     f"one of its members set ({names}), but {present} were set"
                 )
 
@@ -100,7 +136,7 @@ class _Compiler:
         lo = shape.metadata.get("min")
         hi = shape.metadata.get("max")
 
-        def check(value: Any, path: str, errors: list[str]) -> None:
+        def check(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, list):
                 _fail(errors, value, path, "be a list")
                 return
@@ -111,9 +147,9 @@ class _Compiler:
                 _fail(errors, value, path, f"have length less than or equal to {hi}")
             for i, item in enumerate(value):
                 if item is None:
-                    _fail(errors, None, f"{path}.{i + 1}.member", "not be null")
+                    _fail(errors, None, (path, i + 1), "not be null")
                 else:
-                    item_fn(item, f"{path}.{i + 1}.member", errors)
+                    item_fn(item, (path, i + 1), errors)
 
         return check
 
@@ -123,7 +159,7 @@ class _Compiler:
         lo = shape.metadata.get("min")
         hi = shape.metadata.get("max")
 
-        def check(value: Any, path: str, errors: list[str]) -> None:
+        def check(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, dict):
                 _fail(errors, value, path, "be a map")
                 return
@@ -133,11 +169,11 @@ class _Compiler:
             if hi is not None and n > hi:
                 _fail(errors, value, path, f"have length less than or equal to {hi}")
             for k, v in value.items():
-                key_fn(k, f"{path}.key", errors)
+                key_fn(k, (path, "key"), errors)
                 if v is None:
-                    _fail(errors, None, f"{path}.{k}", "not be null")
+                    _fail(errors, None, (path, k), "not be null")
                 else:
-                    value_fn(v, f"{path}.{k}", errors)
+                    value_fn(v, (path, k), errors)
 
         return check
 
@@ -149,7 +185,7 @@ class _Compiler:
         raw_pattern = shape.metadata.get("pattern")
         pattern = compile_pattern(raw_pattern) if raw_pattern else None
 
-        def check(value: Any, path: str, errors: list[str]) -> None:
+        def check(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, str):
                 _fail(errors, value, path, "be a string")
                 return
@@ -170,7 +206,7 @@ class _Compiler:
         hi = shape.metadata.get("max")
         kind = "an integer" if integral else "a number"
 
-        def check(value: Any, path: str, errors: list[str]) -> None:
+        def check(value: Any, path: Path, errors: list[str]) -> None:
             ok_type = isinstance(value, int) if integral else isinstance(value, (int, float))
             if isinstance(value, bool) or not ok_type:
                 _fail(errors, value, path, f"be {kind}")
@@ -198,21 +234,21 @@ class _Compiler:
         return self._number(shape, False)
 
     def _boolean(self, shape: Any) -> Validator:
-        def check(value: Any, path: str, errors: list[str]) -> None:
+        def check(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, bool):
                 _fail(errors, value, path, "be a boolean")
 
         return check
 
     def _timestamp(self, shape: Any) -> Validator:
-        def check(value: Any, path: str, errors: list[str]) -> None:
+        def check(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, _dt.datetime):
                 _fail(errors, value, path, "be a timestamp")
 
         return check
 
     def _other(self, shape: Any) -> Validator:
-        def check(value: Any, path: str, errors: list[str]) -> None:
+        def check(value: Any, path: Path, errors: list[str]) -> None:
             return None
 
         return check

@@ -1,4 +1,5 @@
-"""Shared test set-up: no test may reach the network, and a few builders."""
+"""Shared test set-up: no test may reach the network, every response the mock serves is
+checked against the model, and a few fixtures."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ import boto3
 import pytest
 
 from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
+from cleanroomsml_mock.calls import Call, CallList
 
 from .builders import REGION
+from .shapes import assert_declared_error, assert_valid_output
+
+pytest_plugins = ["pytester"]
 
 _real_connect = socket.socket.connect
 
@@ -30,6 +35,30 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
 
 
+@pytest.fixture(autouse=True)
+def served_responses_conform(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call]]:
+    """Every call any mock serves during a test is checked against the model afterwards:
+    a success must validate against the operation's output shape, an error must be one
+    the operation declares (or the 501 of an unimplemented operation)."""
+    served: list[Call] = []
+    original = CallList.record
+
+    def record(self: CallList, call: Call) -> None:
+        served.append(call)
+        original(self, call)
+
+    monkeypatch.setattr(CallList, "record", record)
+    yield served
+    for call in served:
+        if call.operation == "Unknown":  # matched no route: no operation to check against
+            continue
+        if call.error is None:
+            if call.response is not None:
+                assert_valid_output(call.operation, call.response)
+        else:
+            assert_declared_error(call.operation, call.error.code)
+
+
 @pytest.fixture
 def mock() -> Iterator[CleanRoomsMLMock]:
     with mock_cleanroomsml() as handle:
@@ -45,7 +74,7 @@ def client(mock: CleanRoomsMLMock) -> Any:
 def only_declared_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail a test if the mock answers any call with an error its operation does not
     declare in the model (boto3 users would get an unmodelled ``ClientError``)."""
-    from cleanroomsml_mock.calls import Call, CallList
+    from cleanroomsml_mock.calls import CallList
     from cleanroomsml_mock.model import operation_specs
 
     original = CallList.record

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from ..errors import ConflictException, ValidationException
@@ -19,16 +18,22 @@ def _check_schema(training_data: list[dict[str, Any]]) -> None:
     for i, dataset in enumerate(training_data, start=1):
         schema = dataset.get("inputConfig", {}).get("schema", [])
         path = f"trainingData.{i}.member.inputConfig.schema"
-        names = Counter(column["columnName"] for column in schema)
-        duplicated = sorted(n for n, c in names.items() if c > 1)
+        names: set[str] = set()
+        duplicated: set[str] = set()
+        counts = dict.fromkeys(REQUIRED_COLUMN_TYPES, 0)
+        for column in schema:
+            name = column["columnName"]
+            (duplicated if name in names else names).add(name)
+            for column_type in column.get("columnTypes", ()):
+                if column_type in counts:
+                    counts[column_type] += 1
         if duplicated:
-            raise ValidationException(f"{path}: duplicate column names {duplicated}")
-        types = Counter(t for column in schema for t in column.get("columnTypes", []))
-        for required in REQUIRED_COLUMN_TYPES:
-            if types[required] != 1:
+            raise ValidationException(f"{path}: duplicate column names {sorted(duplicated)}")
+        for required, found in counts.items():
+            if found != 1:
                 raise ValidationException(
                     f"{path}: the schema must have exactly one column of type {required} "
-                    f"(found {types[required]})"
+                    f"(found {found})"
                 )
 
 

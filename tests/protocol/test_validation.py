@@ -1,0 +1,107 @@
+"""Server-side validation details that the round trips do not reach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cleanroomsml_mock.errors import ValidationException
+from cleanroomsml_mock.model import operation_specs
+from cleanroomsml_mock.validation import compile_pattern, validate
+
+
+def test_pattern_classes_are_ascii_like_the_service() -> None:
+    assert compile_pattern("[0-9]{12}").fullmatch("123456789012")
+    assert compile_pattern("[\\d]{3}").fullmatch("\u0661\u0662\u0663") is None  # Arabic-Indic
+    assert compile_pattern("[\\w]+").fullmatch("\u00e9") is None
+
+
+def test_astral_characters_are_allowed_where_surrogates_are() -> None:
+    name = compile_pattern(
+        operation_specs()["CreateTrainingDataset"].input_shape.members["name"].metadata["pattern"]
+    )
+    assert name.fullmatch("emoji \U0001f600")
+    assert name.fullmatch("   ") is None  # whitespace only
+    assert name.fullmatch("line\nbreak") is None
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"maxResults": 101}, "less than or equal to 100"),
+        ({"maxResults": True}, "be an integer"),
+        ({"nextToken": ""}, "greater than or equal to 1"),
+    ],
+)
+def test_list_parameters(params: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ValidationException) as exc:
+        validate(operation_specs()["ListTrainingDatasets"].input_shape, params)
+    assert fragment in exc.value.message
+
+
+def test_error_paths_name_nested_members_the_aws_way() -> None:
+    shape = operation_specs()["CreateTrainingDataset"].input_shape
+    params: dict[str, Any] = {
+        "name": "n",
+        "roleArn": "arn:aws:iam::123456789012:role/r",
+        "trainingData": [
+            {
+                "type": "INTERACTIONS",
+                "inputConfig": {
+                    "schema": [{"columnName": "c", "columnTypes": "USER_ID"}],
+                    "dataSource": {"glueDataSource": {"tableName": "t", "databaseName": "d"}},
+                },
+            }
+        ],
+        "tags": {"k" * 129: "v"},
+    }
+    with pytest.raises(ValidationException) as exc:
+        validate(shape, params)
+    message = exc.value.message
+    assert message.startswith("2 validation errors detected: ")
+    assert "at 'trainingData.1.member.inputConfig.schema.1.member.columnTypes'" in message
+    assert "at 'tags.key' failed to satisfy constraint: Member must have length less" in message
+
+
+def test_undeclared_and_null_nested_members_are_dropped_not_echoed() -> None:
+    import json
+    from urllib.parse import quote
+
+    from cleanroomsml_mock.dispatch import dispatch
+    from cleanroomsml_mock.protocol import WireRequest
+    from cleanroomsml_mock.store import World
+
+    host = "https://cleanrooms-ml.us-east-1.amazonaws.com"
+    glue = {"tableName": "t", "databaseName": "d", "catalogId": None, "bogus": 1}
+    body = {
+        "name": "n",
+        "roleArn": "arn:aws:iam::123456789012:role/r",
+        "trainingData": [
+            {
+                "type": "INTERACTIONS",
+                "extra": {"deep": True},
+                "inputConfig": {
+                    "schema": [
+                        {"columnName": c, "columnTypes": [t], "x": None}
+                        for c, t in (("u", "USER_ID"), ("i", "ITEM_ID"), ("t", "TIMESTAMP"))
+                    ],
+                    "dataSource": {"glueDataSource": glue},
+                },
+            }
+        ],
+    }
+    world = World()
+    payload = json.dumps(body).encode()
+    created = dispatch(world, WireRequest("POST", host + "/training-dataset", {}, payload))
+    assert created.status == 200, created.body
+    arn = json.loads(created.body)["trainingDatasetArn"]
+    url = f"{host}/training-dataset/{quote(arn, safe='')}"
+    got = dispatch(world, WireRequest("GET", url, {}, b""))
+    dataset = json.loads(got.body)["trainingData"][0]
+    assert "extra" not in dataset
+    assert dataset["inputConfig"]["dataSource"]["glueDataSource"] == {
+        "tableName": "t",
+        "databaseName": "d",
+    }
+    assert all(set(c) == {"columnName", "columnTypes"} for c in dataset["inputConfig"]["schema"])
