@@ -95,7 +95,7 @@ def dispatch(world: World, request: WireRequest) -> WireResponse:
             Call(spec.name if spec else "Unknown", params, account, region, 500, None, internal)
         )
         return serialize_error(internal, _error_shape(internal.code))
-    status = int(spec.model.http.get("responseCode", 200))
+    status = spec.response_code
     world.calls.record(Call(spec.name, params, account, region, status, document, None))
     if document is None:
         return WireResponse(status, b"", {})

@@ -42,6 +42,7 @@ class OperationSpec:
     error_codes: frozenset[str]
     paginator: PaginatorSpec | None
     keywords: dict[str, str] = field(default_factory=dict)  # member name -> python keyword
+    response_code: int = 200
     model: Any = None
 
     @property
@@ -131,6 +132,7 @@ def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> 
         error_codes=frozenset(e.name for e in op.error_shapes),
         paginator=paginators.get(name),
         keywords=keywords,
+        response_code=int(op.http.get("responseCode", 200)),
         model=op,
     )
 

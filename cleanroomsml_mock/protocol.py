@@ -332,6 +332,15 @@ def _build_serializer(shape: Any) -> _Serializer:
         if item_fn is _identity:
             _plain.add(shape.name)
             fn = list
+        elif shape.member.name in _plain:
+            # plain structures: stored dicts pass through; a containing plain structure
+            # passes the whole list through without visiting it
+            _plain.add(shape.name)
+
+            def ser_plain_list(value: Any) -> Any:
+                return [v if type(v) is dict else item_fn(v) for v in value]
+
+            fn = ser_plain_list
         else:
 
             def ser_list(value: Any) -> Any:
@@ -343,6 +352,13 @@ def _build_serializer(shape: Any) -> _Serializer:
         if value_fn is _identity:
             _plain.add(shape.name)
             fn = dict
+        elif shape.value.name in _plain:
+            _plain.add(shape.name)
+
+            def ser_plain_map(value: Any) -> Any:
+                return {k: v if type(v) is dict else value_fn(v) for k, v in value.items()}
+
+            fn = ser_plain_map
         else:
 
             def ser_map(value: Any) -> Any:

@@ -63,6 +63,10 @@ def _fail(errors: list[str], value: Any, path: Path, constraint: str) -> None:
     )
 
 
+# Patterns that every string of at least N characters satisfies (N given).
+_TRIVIAL_PATTERNS = {".*": 0, "[\\S\\s]*": 0, ".+": 1}
+
+
 class _Compiler:
     def __init__(self) -> None:
         # validators being built (with placeholders): only touched under the lock
@@ -183,6 +187,8 @@ class _Compiler:
         enum = tuple(shape.enum) if shape.enum else ()
         enum_set = frozenset(enum)
         raw_pattern = shape.metadata.get("pattern")
+        if raw_pattern in _TRIVIAL_PATTERNS and (lo or 0) >= _TRIVIAL_PATTERNS[raw_pattern]:
+            raw_pattern = None  # matches every string the length check lets through
         pattern = compile_pattern(raw_pattern) if raw_pattern else None
 
         def check(value: Any, path: Path, errors: list[str]) -> None:
