@@ -29,10 +29,12 @@ if TYPE_CHECKING:
     )
     from .lifecycle import Lifecycle
     from .mock import CleanRoomsMLMock, mock_cleanroomsml
+    from .server import ThreadedServer
 
 _LAZY = {
     "mock_cleanroomsml": "mock",
     "CleanRoomsMLMock": "mock",
+    "ThreadedServer": "server",
     "Call": "calls",
     "CallList": "calls",
     "Lifecycle": "lifecycle",
@@ -70,6 +72,7 @@ __all__ = [
     "ResourceNotFoundException",
     "ServiceError",
     "ServiceQuotaExceededException",
+    "ThreadedServer",
     "ThrottlingException",
     "ValidationException",
     "audience_export_job_arn",

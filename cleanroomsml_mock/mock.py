@@ -272,6 +272,13 @@ class CleanRoomsMLMock:
         way to let a pending create, delete or cancel move on."""
         self._require_world().advance(arn)
 
+    def seed(self, value: int | None) -> None:
+        """Make generated ids (resource ids, UUIDs) repeatable from here on; ``None`` goes
+        back to fresh randomness. Ids are process-wide, like moto's seeded RNG."""
+        from . import ids
+
+        ids.seed(value)
+
     def set_quota(self, name: str, value: float) -> None:
         """Change one service quota for this mock (names in ``cleanroomsml_mock.quotas``)."""
         quota_value({}, name)

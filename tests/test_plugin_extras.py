@@ -1,0 +1,48 @@
+"""The server fixture of the pytest plugin, the package-level ThreadedServer, and
+repeatable ids through ``m.seed``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+import cleanroomsml_mock
+from cleanroomsml_mock import mock_cleanroomsml
+
+from .builders import make_training_dataset
+
+
+def test_server_fixture_serves_boto3(cleanroomsml_server: Any) -> None:
+    client = boto3.client(
+        "cleanroomsml",
+        region_name="us-east-1",
+        endpoint_url=cleanroomsml_server.endpoint_url,
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
+    arn = make_training_dataset(client)
+    assert client.get_training_dataset(trainingDatasetArn=arn)["status"] == "ACTIVE"
+    assert cleanroomsml_server.endpoint_url.startswith("http://127.0.0.1:")
+
+
+def test_threaded_server_is_exported() -> None:
+    from cleanroomsml_mock.server import ThreadedServer
+
+    assert cleanroomsml_mock.ThreadedServer is ThreadedServer
+
+
+def test_seed_makes_ids_repeatable() -> None:
+    def two_arns() -> list[str]:
+        with mock_cleanroomsml() as m:
+            m.seed(42)
+            client = boto3.client("cleanroomsml", region_name="us-east-1")
+            first = [make_training_dataset(client, name=f"ds-{i}") for i in range(2)]
+            m.seed(None)
+            return first
+
+    assert two_arns() == two_arns()
+    with mock_cleanroomsml() as m:
+        m.seed(None)
+        client = boto3.client("cleanroomsml", region_name="us-east-1")
+        assert make_training_dataset(client) not in two_arns()
