@@ -26,7 +26,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.credentials import Credentials
 
 from .model import ENDPOINT_PREFIX
-from .protocol import WireRequest, WireResponse
+from .protocol import WireRequest, WireResponse, body_bytes
 
 # Set by mock.py: returns the World of the active mock, or None.
 current_world: Callable[[], Any] = lambda: None  # noqa: E731
@@ -45,19 +45,6 @@ class _RawBody:
     def read(self, *_: Any) -> bytes:
         body, self._body = self._body, b""
         return body
-
-
-def _body_bytes(body: Any) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if hasattr(body, "read"):
-        data = body.read()
-        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    return bytes(body)
 
 
 class _Content(bytes):
@@ -85,7 +72,7 @@ def to_aws_response(url: str, response: WireResponse) -> AWSResponse:
 def answer(world: Any, request: Any) -> AWSResponse:
     from .dispatch import dispatch
 
-    wire = WireRequest(request.method, request.url, request.headers, _body_bytes(request.body))
+    wire = WireRequest(request.method, request.url, request.headers, body_bytes(request.body))
     return to_aws_response(request.url, dispatch(world, wire))
 
 

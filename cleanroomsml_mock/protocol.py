@@ -54,6 +54,21 @@ class WireResponse:
     headers: dict[str, str] = field(default_factory=lambda: dict(JSON_HEADERS))
 
 
+def body_bytes(body: Any) -> bytes:
+    """A request body as bytes, whatever the HTTP client holds it as (bytes, text, a
+    file-like object or an iterable of chunks)."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        data = body.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return b"".join(part.encode() if isinstance(part, str) else bytes(part) for part in body)
+
+
 # ---------------------------------------------------------------- timestamps
 
 

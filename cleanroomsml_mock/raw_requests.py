@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .protocol import WireRequest
+from .protocol import WireRequest, body_bytes
 
 URL_PATTERN = re.compile(
     r"https?://cleanrooms-ml(-fips)?\.[^/]+\.(amazonaws\.com(\.cn)?|api\.aws)(:\d+)?(/|\?|$)"
@@ -31,20 +31,6 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _state: dict[str, Any] = {}
 
 
-def _body(request: Any) -> bytes:
-    body = request.body
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if hasattr(body, "read"):
-        data = body.read()
-        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    return b"".join(part.encode() if isinstance(part, str) else bytes(part) for part in body)
-
-
 def _callback(request: Any) -> tuple[int, dict[str, str], bytes]:
     from .dispatch import dispatch
     from .mock import active_world
@@ -52,7 +38,9 @@ def _callback(request: Any) -> tuple[int, dict[str, str], bytes]:
     world = active_world()
     if world is None:  # stopped between matching and answering
         return 503, {"Content-Type": "application/json"}, b'{"message":"no active mock"}'
-    wire = WireRequest(str(request.method), str(request.url), dict(request.headers), _body(request))
+    wire = WireRequest(
+        str(request.method), str(request.url), dict(request.headers), body_bytes(request.body)
+    )
     response = dispatch(world, wire)
     return response.status, dict(response.headers), response.body
 
