@@ -12,6 +12,7 @@ from typing import Any
 
 from .calls import Call
 from .errors import InternalServiceException, NotImplementedYet, ServiceError
+from .faults import take
 from .identity import resolve
 from .model import OperationSpec
 from .pagination import page
@@ -44,6 +45,10 @@ def _invoke(
         token = kwargs.pop(spec.keywords[pager.input_token], None)
         limit = kwargs.pop(spec.keywords[pager.limit_key], None)
     with world.lock:
+        if world.faults:
+            injected = take(world.faults, spec.name)
+            if injected is not None:
+                raise injected
         backend = world.backend(account, region)
         method = getattr(backend, spec.method_name, None)
         if method is None:

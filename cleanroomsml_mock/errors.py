@@ -50,8 +50,19 @@ class ServiceQuotaExceededException(ServiceError):
     code = "ServiceQuotaExceededException"
     status = 402
 
-    def __init__(self, message: str, *, quota_name: str, quota_value: float) -> None:
-        super().__init__(message, quotaName=quota_name, quotaValue=float(quota_value))
+    def __init__(
+        self,
+        message: str,
+        *,
+        quota_name: str | None = None,
+        quota_value: float | None = None,
+        **extra: Any,
+    ) -> None:
+        if quota_name is not None:
+            extra["quotaName"] = quota_name
+        if quota_value is not None:
+            extra["quotaValue"] = float(quota_value)
+        super().__init__(message, **extra)
 
 
 class ThrottlingException(ServiceError):

@@ -272,6 +272,26 @@ class CleanRoomsMLMock:
         way to let a pending create, delete or cancel move on."""
         self._require_world().advance(arn)
 
+    def inject_error(
+        self,
+        operation: str,
+        code: str = "ThrottlingException",
+        *,
+        message: str | None = None,
+        count: int | None = 1,
+        **extra: Any,
+    ) -> None:
+        """Answer the next ``count`` calls of ``operation`` (e.g. ``"GetTrainedModel"``)
+        with the modelled error ``code`` (``count=None``: every call until
+        ``clear_errors``). The call has no effect; only errors the operation declares
+        are accepted (``ValueError`` otherwise). ``extra`` adds members the error shape
+        declares, e.g. ``quotaName=``/``quotaValue=``."""
+        self._require_world().inject_error(operation, code, message=message, count=count, **extra)
+
+    def clear_errors(self, operation: str | None = None) -> None:
+        """Drop injected errors, of one operation or of all."""
+        self._require_world().clear_errors(operation)
+
     def seed(self, value: int | None) -> None:
         """Make generated ids (resource ids, UUIDs) repeatable from here on; ``None`` goes
         back to fresh randomness. Ids are process-wide, like moto's seeded RNG."""

@@ -130,6 +130,7 @@ class MockServerApp:
             "/_mock/advance": {"POST": self._advance},
             "/_mock/memberships": {"POST": self._add_membership},
             "/_mock/quotas": {"POST": self._set_quota},
+            "/_mock/errors": {"POST": self._inject_error, "DELETE": self._clear_errors},
             "/_mock/state": {"GET": self._state},
             "/_mock/calls": {"GET": self._calls},
         }
@@ -385,6 +386,26 @@ class MockServerApp:
         except KeyError as exc:
             return _error(400, "ValidationException", str(exc.args[0] if exc.args else exc))
         return _json(200, {"name": fields["name"], "value": float(fields["value"])})
+
+    def _inject_error(self, body: bytes) -> WireResponse:
+        fields = _fields(
+            body,
+            {"operation": (str,), "code": (str,), "message": (str,), "count": (int,)},
+        )
+        if not fields.get("operation"):
+            return _error(400, "ValidationException", "Field 'operation' is required")
+        self.world.inject_error(
+            fields["operation"],
+            fields.get("code") or "ThrottlingException",
+            message=fields.get("message"),
+            count=fields["count"] if "count" in fields else 1,  # null: every call
+        )
+        return _json(200, {"operation": fields["operation"], "injected": True})
+
+    def _clear_errors(self, body: bytes) -> WireResponse:
+        fields = _fields(body, {"operation": (str,)})
+        self.world.clear_errors(fields.get("operation"))
+        return _json(200, {"cleared": fields.get("operation") or "all"})
 
     def _state(self, body: bytes) -> WireResponse:
         return _json(200, dump_world(self.world))

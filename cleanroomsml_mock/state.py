@@ -44,7 +44,7 @@ FORMAT = "cleanroomsml-mock-state"
 VERSION = 1
 
 _PACKAGE = __name__.split(".")[0]
-_WORLD_SKIP = frozenset({"lock", "calls", "backends"})
+_WORLD_SKIP = frozenset({"lock", "calls", "backends", "faults"})
 _BACKEND_SKIP = frozenset({"world", "account_id", "region"})
 _MARKERS = (
     "__ref__",

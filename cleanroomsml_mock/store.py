@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .calls import CallList
 from .config import MockConfig
+from .faults import Fault, make_fault
 from .memberships import MembershipRegistry
 from .records import Record
 
@@ -28,6 +29,8 @@ class World:
         self.calls = CallList()
         self.backends: dict[tuple[str, str], CleanRoomsMLBackend] = {}
         self.memberships = MembershipRegistry()
+        # operation -> errors to answer its next calls with (m.inject_error)
+        self.faults: dict[str, list[Fault]] = {}
 
     def backend(self, account_id: str, region: str) -> CleanRoomsMLBackend:
         key = (account_id, region)
@@ -134,8 +137,32 @@ class World:
         quota_value({}, name)
         self.config.quotas[name] = value
 
+    def inject_error(
+        self,
+        operation: str,
+        code: str = "ThrottlingException",
+        *,
+        message: str | None = None,
+        count: int | None = 1,
+        **extra: Any,
+    ) -> None:
+        """Answer the next ``count`` calls of ``operation`` (``None``: every call until
+        ``clear_errors``) with the modelled error ``code``, before the backend runs."""
+        fault = make_fault(operation, code, message, count, extra)
+        with self.lock:
+            self.faults.setdefault(operation, []).append(fault)
+
+    def clear_errors(self, operation: str | None = None) -> None:
+        """Drop injected errors (of one operation, or all)."""
+        with self.lock:
+            if operation is None:
+                self.faults.clear()
+            else:
+                self.faults.pop(operation, None)
+
     def reset(self) -> None:
         with self.lock:
             self.backends.clear()
             self.memberships = MembershipRegistry()
+            self.faults.clear()
             self.calls.clear()
