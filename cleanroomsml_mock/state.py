@@ -45,7 +45,7 @@ VERSION = 1
 
 _PACKAGE = __name__.split(".")[0]
 _WORLD_SKIP = frozenset({"lock", "calls", "backends", "faults"})
-_BACKEND_SKIP = frozenset({"world", "account_id", "region"})
+_BACKEND_SKIP = frozenset({"world", "account_id", "region", "name_index"})
 _MARKERS = (
     "__ref__",
     "__dt__",

@@ -115,3 +115,20 @@ def test_accounts_and_regions_are_isolated(mock: Any) -> None:
     assert west.list_training_datasets()["trainingDatasets"] == []
     with pytest.raises(b.exceptions.ResourceNotFoundException):
         b.get_training_dataset(trainingDatasetArn=arn)
+
+
+def test_names_stay_unique_across_deletes_and_saved_state(mock: Any, tmp_path: Any) -> None:
+    client = client_for(ACCOUNT)
+    arns = [make_training_dataset(client, name=f"ds-{i}") for i in range(50)]
+    client.delete_training_dataset(trainingDatasetArn=arns[7])
+    make_training_dataset(client, name="ds-7")  # freed by the delete
+    with pytest.raises(client.exceptions.ConflictException):
+        make_training_dataset(client, name="ds-8")
+    path = tmp_path / "state.json"
+    mock.save_state(path)
+    mock.reset()
+    make_training_dataset(client, name="ds-8")  # a fresh world knows no names
+    mock.load_state(path)
+    with pytest.raises(client.exceptions.ConflictException):
+        make_training_dataset(client, name="ds-8")  # the loaded world does
+    assert len(client.list_training_datasets()["trainingDatasets"]) == 50

@@ -45,6 +45,9 @@ class BackendBase:
         self.records: dict[str, Record] = {}
         # kind -> the table that holds records of that kind
         self.tables: dict[str, dict[str, Record]] = {}
+        # kind -> name -> ARNs: name checks stay O(1) however many records there are.
+        # Derived from the tables (None: rebuild on first use, e.g. after a state load).
+        self.name_index: dict[str, dict[str, set[str]]] | None = None
 
     # ------------------------------------------------------------ basics
 
@@ -99,13 +102,44 @@ class BackendBase:
             tags=dict(tags or {}),
             taggable=taggable,
         )
-        self.table(kind)[arn] = record
-        self.records[arn] = record
+        self.store(record)
         return record
+
+    def store(self, record: Record) -> None:
+        """File a record in its kind's table, the ARN index and the name index."""
+        self.table(record.kind)[record.arn] = record
+        self.records[record.arn] = record
+        name = record.data.get("name")
+        if name is not None:
+            self._names(record.kind).setdefault(name, set()).add(record.arn)
 
     def remove(self, record: Record) -> None:
         self.tables.get(record.kind, {}).pop(record.arn, None)
         self.records.pop(record.arn, None)
+        arns = self._names(record.kind).get(record.data.get("name", ""))
+        if arns is not None:
+            arns.discard(record.arn)
+
+    def _names(self, kind: str) -> dict[str, set[str]]:
+        if self.name_index is None:
+            self.name_index = {}
+            for table_kind, table in self.tables.items():
+                names = self.name_index.setdefault(table_kind, {})
+                for arn, record in table.items():
+                    name = record.data.get("name")
+                    if name is not None:
+                        names.setdefault(name, set()).add(arn)
+        return self.name_index.setdefault(kind, {})
+
+    def named(self, kind: str, name: str) -> list[Record]:
+        """The records of ``kind`` called ``name`` (an index look-up, not a scan)."""
+        table = self.tables.get(kind, {})
+        found = []
+        for arn in self._names(kind).get(name, ()):
+            record = table.get(arn)
+            if record is not None and record.data.get("name") == name:
+                found.append(record)
+        return found
 
     def touch(self, record: Record) -> None:
         """Mark a change: ``updateTime`` moves forward (by at least the wire's 1 ms)."""
@@ -161,9 +195,7 @@ class BackendBase:
 
     def check_name_free(self, kind: str, name: str, noun: str, scope: Any = None) -> None:
         """ConflictException if a record of ``kind`` (in ``scope`` if given) has ``name``."""
-        for record in self.tables.get(kind, {}).values():
-            if record.data.get("name") != name:
-                continue
+        for record in self.named(kind, name):
             if scope is not None and record.data.get("membershipIdentifier") != scope:
                 continue
             raise ConflictException(f"A {noun} named '{name}' already exists")

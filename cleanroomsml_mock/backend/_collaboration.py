@@ -221,8 +221,7 @@ class CollaborationSupport(BackendBase):
         """File a record built by a family and start its lifecycle along ``path``."""
         record.data = {k: v for k, v in record.data.items() if v is not None}
         record.update_time = record.create_time
-        self.table(record.kind)[record.arn] = record
-        self.records[record.arn] = record
+        self.store(record)
         self.begin(record, path)
         record.update_time = record.create_time
 

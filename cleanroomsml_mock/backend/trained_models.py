@@ -380,8 +380,7 @@ class TrainedModels(CollaborationSupport):
                 tags=dict(tags or {}),
                 versions=[version],
             )
-            self.trained_models[arn] = model
-            self.records[arn] = model
+            self.store(model)
         return {"trainedModelArn": arn, "versionIdentifier": version_id}
 
     def get_trained_model(
