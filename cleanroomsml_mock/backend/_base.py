@@ -47,7 +47,8 @@ class BackendBase:
         self.tables: dict[str, dict[str, Record]] = {}
         # kind -> name -> ARNs: name checks stay O(1) however many records there are.
         # Derived from the tables (None: rebuild on first use, e.g. after a state load).
-        self.name_index: dict[str, dict[str, set[str]]] | None = None
+        # Tuples, not sets: most names have one ARN, and a 1-tuple is a quarter of a set.
+        self.name_index: dict[str, dict[str, tuple[str, ...]]] | None = None
 
     # ------------------------------------------------------------ basics
 
@@ -111,16 +112,23 @@ class BackendBase:
         self.records[record.arn] = record
         name = record.data.get("name")
         if name is not None:
-            self._names(record.kind).setdefault(name, set()).add(record.arn)
+            names = self._names(record.kind)
+            names[name] = (*names.get(name, ()), record.arn)
 
     def remove(self, record: Record) -> None:
         self.tables.get(record.kind, {}).pop(record.arn, None)
         self.records.pop(record.arn, None)
-        arns = self._names(record.kind).get(record.data.get("name", ""))
+        names = self._names(record.kind)
+        name = record.data.get("name", "")
+        arns = names.get(name)
         if arns is not None:
-            arns.discard(record.arn)
+            rest = tuple(arn for arn in arns if arn != record.arn)
+            if rest:
+                names[name] = rest
+            else:
+                del names[name]
 
-    def _names(self, kind: str) -> dict[str, set[str]]:
+    def _names(self, kind: str) -> dict[str, tuple[str, ...]]:
         if self.name_index is None:
             self.name_index = {}
             for table_kind, table in self.tables.items():
@@ -128,7 +136,7 @@ class BackendBase:
                 for arn, record in table.items():
                     name = record.data.get("name")
                     if name is not None:
-                        names.setdefault(name, set()).add(arn)
+                        names[name] = (*names.get(name, ()), arn)
         return self.name_index.setdefault(kind, {})
 
     def named(self, kind: str, name: str) -> list[Record]:
