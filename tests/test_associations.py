@@ -246,3 +246,24 @@ def test_delete_refused_while_an_inference_job_runs() -> None:
         client.delete_configured_model_algorithm_association(
             membershipIdentifier=MEMBERSHIP, configuredModelAlgorithmAssociationArn=association
         )
+
+
+def test_delete_refused_while_a_later_model_version_uses_it(client: Any) -> None:
+    model = make_trained_model(client)
+    arn = model["trainedModelArn"]
+    other = make_association(client)
+    channel = make_channel(client, association=other)
+    client.create_trained_model(
+        membershipIdentifier=MEMBERSHIP,
+        name="model",
+        configuredModelAlgorithmAssociationArn=other,
+        resourceConfig={"instanceType": "ml.m5.xlarge", "volumeSizeInGB": 10},
+        dataChannels=[{"mlInputChannelArn": channel, "channelName": "train"}],
+        incrementalTrainingDataChannels=[{"trainedModelArn": arn, "channelName": "base"}],
+    )
+    client.delete_ml_input_channel_data(membershipIdentifier=MEMBERSHIP, mlInputChannelArn=channel)
+    with pytest.raises(client.exceptions.ConflictException) as exc:
+        client.delete_configured_model_algorithm_association(
+            membershipIdentifier=MEMBERSHIP, configuredModelAlgorithmAssociationArn=other
+        )
+    assert arn in str(exc.value)

@@ -139,9 +139,12 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
             ):
                 users.append(channel.arn)
         for _, model in self.records_of("trained-model"):
+            # each version names its own association (a later version may use another)
             versions: list[Record] = getattr(model, "versions", [])
-            if model.data.get("configuredModelAlgorithmAssociationArn") == association_arn and any(
-                v.status not in RELEASED_STATES for v in versions
+            if any(
+                v.data.get("configuredModelAlgorithmAssociationArn") == association_arn
+                and v.status not in RELEASED_STATES
+                for v in versions
             ):
                 users.append(model.arn)
         for _, job in self.records_of("trained-model-inference-job"):
