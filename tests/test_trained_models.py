@@ -361,3 +361,23 @@ def test_wrong_arn_type_is_a_validation_error(client: Any) -> None:
     channel = make_trained_model(client)["channel"]
     with pytest.raises(client.exceptions.ValidationException):
         get(client, channel)
+
+
+def test_progressive_status_filter_matches_what_the_page_shows() -> None:
+    with mock_cleanroomsml(lifecycle="progressive"):
+        client = manual_client()
+        association = make_association(client)
+        channel = make_channel(client, association=association)
+        for _ in range(2):
+            client.get_ml_input_channel(membershipIdentifier=MEMBERSHIP, mlInputChannelArn=channel)
+        model = make_trained_model(client, association=association, channel=channel)
+        arn = model["trainedModelArn"]
+        shown = []
+        for status in ("CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE"):
+            page = client.list_trained_model_versions(
+                membershipIdentifier=MEMBERSHIP, trainedModelArn=arn, status=status
+            )["trainedModels"]
+            assert all(v["status"] == status for v in page)
+            shown += [v["status"] for v in page]
+        # each filtered read advanced the version one step, as a Get would
+        assert shown == ["ACTIVE"]

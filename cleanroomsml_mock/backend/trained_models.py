@@ -65,11 +65,15 @@ class TrainedModelRecord(Record):
 class VersionView:
     """One version of a trained model as the output shapes see it."""
 
-    __slots__ = ("model", "version")
+    __slots__ = ("model", "seen", "version")
 
-    def __init__(self, model: TrainedModelRecord, version: JobRecord) -> None:
+    def __init__(
+        self, model: TrainedModelRecord, version: JobRecord, *, seen: bool = False
+    ) -> None:
         self.model = model
         self.version = version
+        # already read by the request (a page of it must not advance it a second time)
+        self.seen = seen
 
     def pick(self, member: str) -> Any:
         if member == "tags":
@@ -98,7 +102,8 @@ class TrainedModels(CollaborationSupport):
 
     def observe(self, record: Any) -> bool:
         if isinstance(record, VersionView):
-            self._observe_version(record.version)
+            if not record.seen:
+                self._observe_version(record.version)
             return True
         if isinstance(record, TrainedModelRecord):
             self._observe_version(record.latest())
@@ -415,11 +420,14 @@ class TrainedModels(CollaborationSupport):
         status: str | None = None,
     ) -> dict[str, Any]:
         model = self._own_model(trained_model_arn, membership_identifier)
+        if status is None:
+            return {"trainedModels": [VersionView(model, v) for v in model.versions]}
+        # the filter applies to the statuses this read shows: read first, then filter
+        for version in model.versions:
+            self._observe_version(version)
         return {
             "trainedModels": [
-                VersionView(model, v)
-                for v in model.versions
-                if status is None or v.status == status
+                VersionView(model, v, seen=True) for v in model.versions if v.status == status
             ]
         }
 
