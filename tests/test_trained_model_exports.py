@@ -124,3 +124,18 @@ def test_unknown_model_is_not_found(client: Any, model: dict[str, Any]) -> None:
     model = dict(model, trainedModelArn=model["trainedModelArn"] + "x")
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         export(client, model)
+
+
+def test_receiver_ml_configuration_needs_an_s3_destination(
+    client: Any, model: dict[str, Any]
+) -> None:
+    # an ML configuration without a destination serves metrics and logs only: the
+    # artifacts would have nowhere to go
+    client.put_ml_configuration(
+        membershipIdentifier=MEMBERSHIP,
+        defaultOutputLocation={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/cleanrooms-ml"},
+    )
+    with pytest.raises(client.exceptions.ValidationException) as exc:
+        export(client, model)
+    assert "destination" in str(exc.value)
+    assert exports(client, model) == []

@@ -64,6 +64,18 @@ class TrainedModelExportJobs(TrainedModels):
                 f"{member}: the receiving member {receiver_account} has no ML configuration "
                 f"in collaboration {collaboration} (PutMLConfiguration)"
             )
+        s3_uri = (
+            configuration.data["defaultOutputLocation"]
+            .get("destination", {})
+            .get("s3Destination", {})
+            .get("s3Uri")
+        )
+        if not s3_uri:
+            raise ValidationException(
+                f"{member}: the ML configuration of the receiving member {receiver_account} "
+                "has no destination (defaultOutputLocation.destination.s3Destination) for "
+                "exported model artifacts"
+            )
         version = self.model_version(
             model,
             trained_model_version_identifier,
@@ -98,12 +110,6 @@ class TrainedModelExportJobs(TrainedModels):
                 f"An export job named '{name}' already exists for trained model "
                 f"{trained_model_arn} version {version_id or '(base)'}"
             )
-        s3_uri = (
-            configuration.data["defaultOutputLocation"]
-            .get("destination", {})
-            .get("s3Destination", {})
-            .get("s3Uri")
-        )
         self.new_record(
             KIND,
             job_key,
@@ -121,8 +127,6 @@ class TrainedModelExportJobs(TrainedModels):
                 "maxSize": policy["maxSize"],
                 "outputLocation": (
                     f"{s3_uri.rstrip('/')}/{collaboration}/{model.name}/{self.account_id}/{name}"
-                    if s3_uri
-                    else None
                 ),
             },
             path=CREATE_PATH,
