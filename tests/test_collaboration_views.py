@@ -265,6 +265,39 @@ def test_trainer_exports_to_the_model_provider(world: World) -> None:
         )
 
 
+def test_trainer_may_name_the_receivers_membership(world: World) -> None:
+    # the API reference: membershipIdentifier is "the member that is receiving the exported
+    # trained model artifacts"; the user guide: the trainer starts the export
+    world.b.start_trained_model_export_job(
+        membershipIdentifier=M_A,
+        trainedModelArn=world.model,
+        name="to-a",
+        outputConfiguration={"members": [{"accountId": A}]},
+    )
+    jobs = world.a.list_collaboration_trained_model_export_jobs(
+        collaborationIdentifier=COLLABORATION, trainedModelArn=world.model
+    )["collaborationTrainedModelExportJobs"]
+    assert [(j["name"], j["membershipIdentifier"], j["creatorAccountId"]) for j in jobs] == [
+        ("to-a", M_A, B)
+    ]
+    # another member's membership that is not the receiver's is still not the caller's
+    with pytest.raises(world.b.exceptions.ResourceNotFoundException):
+        world.b.start_trained_model_export_job(
+            membershipIdentifier=M_C,
+            trainedModelArn=world.model,
+            name="via-c",
+            outputConfiguration={"members": [{"accountId": A}]},
+        )
+    # an outsider cannot export through the receiver's membership
+    with pytest.raises(world.d.exceptions.AccessDeniedException):
+        world.d.start_trained_model_export_job(
+            membershipIdentifier=M_A,
+            trainedModelArn=world.model,
+            name="by-d",
+            outputConfiguration={"members": [{"accountId": A}]},
+        )
+
+
 def test_inference_output_receiver_rules(world: World) -> None:
     model = {"trainedModelArn": world.model, "channel": world.channel}
     with pytest.raises(world.b.exceptions.ValidationException) as exc:

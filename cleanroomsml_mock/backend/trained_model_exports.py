@@ -30,6 +30,28 @@ class TrainedModelExportJobs(TrainedModels):
         super().__init__(*args)
         self.export_jobs = self.table(KIND)
 
+    def _export_membership(self, membership_identifier: str, receiver_account: str) -> str:
+        """The collaboration of the path's membership: the caller's own, or (as the API
+        reference describes it) the receiving member's, when the caller is an active
+        member of the same collaboration. Returns the collaboration id."""
+        registry = self.world.memberships
+        found = registry.get(membership_identifier)
+        if found is None and registry.import_from_moto(self.region):
+            found = registry.get(membership_identifier)
+        if (
+            found is not None
+            and found.account_id != self.account_id
+            and found.account_id == receiver_account
+            and found.active
+        ):
+            if self.member_account(found.collaboration_id, self.account_id) is None:
+                raise AccessDeniedException(
+                    f"Account {self.account_id} is not an active member of collaboration "
+                    f"{found.collaboration_id} of membership {membership_identifier}"
+                )
+            return found.collaboration_id
+        return self.membership(membership_identifier).collaboration_id
+
     def start_trained_model_export_job(
         self,
         *,
@@ -40,14 +62,13 @@ class TrainedModelExportJobs(TrainedModels):
         trained_model_version_identifier: str | None = None,
         description: str | None = None,
     ) -> None:
-        membership = self.membership(membership_identifier)
-        collaboration = membership.collaboration_id
+        receiver_account = output_configuration["members"][0]["accountId"]
+        collaboration = self._export_membership(membership_identifier, receiver_account)
         _, model = self.find_anywhere("trained-model", trained_model_arn, NOUN)
         if model.data["collaborationIdentifier"] != collaboration:
             raise ResourceNotFoundException(
                 f"{NOUN} {trained_model_arn} not found in collaboration {collaboration}"
             )
-        receiver_account = output_configuration["members"][0]["accountId"]
         creator = model.data["creatorAccountId"]
         if self.account_id not in (creator, receiver_account):
             raise AccessDeniedException(
