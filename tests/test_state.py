@@ -15,7 +15,15 @@ from cleanroomsml_mock.lifecycle import CREATE_PATH, Lifecycle
 from cleanroomsml_mock.records import Record, record_type
 from cleanroomsml_mock.state import VERSION, StateFileError, dump_world
 
-from .builders import REGION, client_for, make_training_dataset
+from .builders import (
+    REGION,
+    RESOURCE_CONFIG,
+    client_for,
+    make_association,
+    make_channel,
+    make_trained_model,
+    make_training_dataset,
+)
 
 MEMBERSHIP = "0f5e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"
 COLLABORATION = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -173,3 +181,62 @@ def test_unsaveable_values_name_where_they_are() -> None:
         m._world.backend("123456789012", REGION).oops = object()
         with pytest.raises(TypeError, match=r"backend\.oops"):
             dump_world(m._world)
+
+
+def test_trained_model_versions_survive_a_save_and_load(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    trainer, member = "111111111111", "222222222222"
+    with mock_cleanroomsml(lifecycle="manual") as m:
+        m.add_membership(
+            account_id=trainer, collaboration_id=COLLABORATION, membership_id=MEMBERSHIP
+        )
+        m.add_membership(account_id=member, collaboration_id=COLLABORATION)
+        client = client_for(trainer)
+        association = make_association(client, MEMBERSHIP)
+        channel = make_channel(client, MEMBERSHIP, association)
+        m.set_status(channel, "ACTIVE")
+        base = make_trained_model(client, MEMBERSHIP, association, channel, name="model")
+        arn = base["trainedModelArn"]
+        m.set_status(arn, "ACTIVE")
+        version = client.create_trained_model(
+            membershipIdentifier=MEMBERSHIP,
+            name="model",
+            configuredModelAlgorithmAssociationArn=base["association"],
+            resourceConfig=RESOURCE_CONFIG,
+            dataChannels=[{"mlInputChannelArn": base["channel"], "channelName": "train"}],
+            incrementalTrainingDataChannels=[{"trainedModelArn": arn, "channelName": "base"}],
+        )["versionIdentifier"]
+        client.delete_trained_model_output(membershipIdentifier=MEMBERSHIP, trainedModelArn=arn)
+        m.save_state(path)
+
+    with mock_cleanroomsml(lifecycle="manual") as m:
+        m.load_state(path)
+        client = client_for(trainer)
+        versions = client.list_trained_model_versions(
+            membershipIdentifier=MEMBERSHIP, trainedModelArn=arn
+        )["trainedModels"]
+        assert [(v.get("versionIdentifier"), v["status"]) for v in versions] == [
+            (None, "DELETE_PENDING"),
+            (version, "CREATE_PENDING"),
+        ]
+        m.advance(arn)
+        m.advance(arn)
+        got = client.get_trained_model(membershipIdentifier=MEMBERSHIP, trainedModelArn=arn)
+        assert got["versionIdentifier"] == version and got["status"] == "ACTIVE"
+        assert got["incrementalTrainingDataChannels"] == [
+            {"channelName": "base", "modelName": "model"}
+        ]
+        # the base version's output delete completes after the load too
+        base_now = client.list_trained_model_versions(
+            membershipIdentifier=MEMBERSHIP, trainedModelArn=arn, status="INACTIVE"
+        )["trainedModels"]
+        assert [v.get("versionIdentifier") for v in base_now] == [None]
+        # the name stays taken in the collaboration, and other members still see the model
+        with pytest.raises(client.exceptions.ConflictException):
+            make_trained_model(
+                client, MEMBERSHIP, base["association"], base["channel"], name="model"
+            )
+        seen = client_for(member).get_collaboration_trained_model(
+            collaborationIdentifier=COLLABORATION, trainedModelArn=arn
+        )
+        assert seen["versionIdentifier"] == version and seen["creatorAccountId"] == trainer
