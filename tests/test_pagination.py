@@ -78,3 +78,27 @@ def test_any_garbage_token_is_a_validation_error(token: str) -> None:
         return
     with pytest.raises(ValidationException):
         page("ListTrainingDatasets", {}, list(range(10)), token, 2)
+
+
+@pytest.mark.parametrize("deleted", [0, 1, 2, 3])
+def test_a_delete_between_pages_skips_and_repeats_nothing(client: Any, deleted: int) -> None:
+    arns = [make_training_dataset(client, name=f"ds-{i}") for i in range(6)]
+    first = client.list_training_datasets(maxResults=2)
+    seen = [d["name"] for d in first["trainingDatasets"]]
+    client.delete_training_dataset(trainingDatasetArn=arns[deleted])
+    token = first["nextToken"]
+    while token:
+        response = client.list_training_datasets(maxResults=2, nextToken=token)
+        seen += [d["name"] for d in response["trainingDatasets"]]
+        token = response.get("nextToken")
+    expected = ["ds-0", "ds-1"] + [f"ds-{i}" for i in range(2, 6) if i != deleted]
+    assert seen == expected
+
+
+def test_a_create_between_pages_shows_up_once(client: Any) -> None:
+    for i in range(3):
+        make_training_dataset(client, name=f"ds-{i}")
+    first = client.list_training_datasets(maxResults=2)
+    make_training_dataset(client, name="ds-3")
+    rest = client.list_training_datasets(maxResults=10, nextToken=first["nextToken"])
+    assert [d["name"] for d in rest["trainingDatasets"]] == ["ds-2", "ds-3"]
