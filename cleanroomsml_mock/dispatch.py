@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import traceback
+import uuid
 from typing import Any
 
 from .calls import Call
@@ -70,6 +71,13 @@ def _invoke(
 
 def dispatch(world: World, request: WireRequest) -> WireResponse:
     """Answer one HTTP request to the Clean Rooms ML API from ``world``."""
+    response = _answer(world, request)
+    # like the service, every answer (success or error) names its request
+    response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    return response
+
+
+def _answer(world: World, request: WireRequest) -> WireResponse:
     spec: OperationSpec | None = None
     params: dict[str, Any] = {}
     account = world.config.account_id

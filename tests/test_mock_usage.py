@@ -509,3 +509,15 @@ def test_threads_mixing_create_get_list_delete(mock: CleanRoomsMLMock) -> None:
     assert remaining == [5] * 8  # each account kept its own five
     assert all(c.succeeded for c in mock.calls)
     assert len(mock.calls) == 8 * (10 * 3 + 5 + 1)
+
+
+def test_every_response_carries_a_request_id(mock: CleanRoomsMLMock, client: Any) -> None:
+    listed = client.list_training_datasets()
+    request_id = listed["ResponseMetadata"]["RequestId"]
+    assert len(request_id) == 36
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as exc:
+        client.get_training_dataset(
+            trainingDatasetArn="arn:aws:cleanrooms-ml:us-east-1:123456789012:training-dataset/x"
+        )
+    error_id = exc.value.response["ResponseMetadata"]["RequestId"]
+    assert len(error_id) == 36 and error_id != request_id
