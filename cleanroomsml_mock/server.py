@@ -544,7 +544,8 @@ class ThreadedServer:
 
     ``world`` lets the server share state with an in-process mock (``m._world``); by
     default it has its own. With ``state_file``, state is loaded at start (if the file
-    exists) and saved after every acknowledged change and at stop.
+    exists) and saved at start (a path that cannot be written is a ``StateFileError``),
+    after every acknowledged change and at stop.
     """
 
     def __init__(
@@ -577,8 +578,15 @@ class ThreadedServer:
         if self._server is not None:
             return self
         state_file = self.app.state_file
-        if state_file is not None and state_file.exists():
-            load_state(self.world, state_file)
+        if state_file is not None:
+            if state_file.exists():
+                load_state(self.world, state_file)
+            try:  # a path that cannot be written fails now, not as a 500 after each change
+                save_state(self.world, state_file)
+            except OSError as exc:
+                raise StateFileError(
+                    f"cannot write state file {state_file}: {exc.strerror or exc}"
+                ) from None
         self._server = build_server(self.app, self._host, self._port, verbose=self._verbose)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -659,7 +667,7 @@ def run(
     except StateFileError as exc:
         print(f"cleanroomsml-mock: not starting: {exc}", file=sys.stderr)
         print(
-            "cleanroomsml-mock: move the file away (or pass another --state-file) "
+            "cleanroomsml-mock: fix or move the file away (or pass another --state-file) "
             "to start with an empty state",
             file=sys.stderr,
         )

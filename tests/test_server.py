@@ -446,6 +446,21 @@ def test_a_bad_state_file_stops_the_server(tmp_path: Path, content: str, expecte
         ThreadedServer(state_file=state_file).start()
 
 
+def test_a_state_file_that_cannot_be_written_stops_the_server(tmp_path: Path) -> None:
+    state_file = tmp_path / "missing-directory" / "state.json"
+    process, url = serve_process("--state-file", str(state_file))
+    if url:  # it started: stop it before failing
+        process.kill()
+        process.wait(timeout=10)
+    assert url == ""
+    assert process.returncode == 2
+    assert process.stderr is not None
+    message = process.stderr.read()
+    assert "not starting" in message and "missing-directory" in message
+    with pytest.raises(StateFileError, match="cannot write"):
+        ThreadedServer(state_file=state_file).start()
+
+
 def test_unknown_routes_name_the_nearest_ones(server: ThreadedServer) -> None:
     status, document = raw_request(server, "GET", "/training-datasets/" + quote("a/b", safe=""))
     assert status == 404 and "training-dataset" in document["message"]
