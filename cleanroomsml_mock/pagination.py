@@ -84,14 +84,17 @@ def decode_token(operation: str, params: dict[str, Any], token: str) -> int:
 
 def _start(payload: dict[str, Any], items: Sequence[Any]) -> int:
     """Where the page after ``payload``'s token starts in ``items`` as they are now."""
+    offset = int(payload["o"])
     last, following = payload.get("l"), payload.get("n")
+    if 0 < offset <= len(items) and item_key(items[offset - 1]) == last:
+        return offset  # nothing moved (the common case): no scan
     if last is not None or following is not None:
         keys = [item_key(item) for item in items]
         if last in keys:
             return keys.index(last) + 1
         if following in keys:
             return keys.index(following)
-    return int(payload["o"])
+    return offset
 
 
 def page(
