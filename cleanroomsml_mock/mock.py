@@ -227,7 +227,10 @@ class CleanRoomsMLMock:
 
             cls.setUp = setUp  # type: ignore[method-assign,assignment]
             return cls
-        for name, attr in list(vars(cls).items()):
+        for name in dir(cls):
+            # inherited test methods too (wrapped on this class, the base is left alone);
+            # static and class methods are not tests of an instance and stay as they are
+            attr = inspect.getattr_static(cls, name)
             if name.startswith("test") and inspect.isfunction(attr):
                 setattr(cls, name, self._decorate_function(attr))
         return cls

@@ -177,6 +177,23 @@ def test_class_decorator_on_a_plain_class() -> None:
     assert plain.helper() is False  # only test* methods are wrapped
 
 
+def test_class_decorator_wraps_inherited_test_methods() -> None:
+    class Shared:
+        def test_inherited(self) -> list[str]:
+            client = new_client()
+            make_training_dataset(client, name="inherited")
+            return names(client)
+
+    @mock_cleanroomsml
+    class Plain(Shared):
+        pass
+
+    assert Plain().test_inherited() == ["inherited"]
+    assert Plain().test_inherited() == ["inherited"]  # fresh state each call
+    assert active_world() is None
+    assert vars(Shared)["test_inherited"] is not vars(Plain)["test_inherited"]  # base untouched
+
+
 # ---------------------------------------------------------------- context managers, start/stop
 
 
