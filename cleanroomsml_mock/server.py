@@ -11,7 +11,8 @@ GET      ``/_mock/health``        ``{"status": "ok", ...}``
 POST     ``/_mock/reset``         forget every resource, membership and call
 POST     ``/_mock/status``        ``{"arn", "status", "statusCode"?, "message"?, "version"?}``
 POST     ``/_mock/advance``       ``{"arn"?}``: one lifecycle step (one or every resource)
-POST     ``/_mock/memberships``   ``{"accountId"?, "collaborationId"?, "membershipId"?}``
+POST     ``/_mock/memberships``   ``{"accountId"?, "collaborationId"?, "membershipId"?,
+                                  "abilities"?, "paysFor"?}``
 POST     ``/_mock/quotas``        ``{"name", "value"}``
 GET      ``/_mock/state``         the saved-state document of everything (see state.py)
 GET      ``/_mock/calls``         the calls served: operation, account, region, status
@@ -357,8 +358,10 @@ class MockServerApp:
 
     def _add_membership(self, body: bytes) -> WireResponse:
         fields = _fields(
-            body, {"accountId": (str,), "collaborationId": (str,), "membershipId": (str,)}
-        )
+            body,
+            {"accountId": (str,), "collaborationId": (str,), "membershipId": (str,),
+             "abilities": (list,), "paysFor": (list,)},
+        )  # fmt: skip
         account = fields.get("accountId")
         if account is not None and not (len(account) == 12 and account.isdigit()):
             return _error(400, "ValidationException", "accountId must be 12 digits")
@@ -366,6 +369,8 @@ class MockServerApp:
             account_id=account,
             collaboration_id=fields.get("collaborationId"),
             membership_id=fields.get("membershipId"),
+            abilities=fields.get("abilities"),
+            pays_for=fields.get("paysFor"),
         )
         membership = self.world.memberships.get(membership_id)
         return _json(

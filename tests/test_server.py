@@ -228,6 +228,22 @@ def test_membership_and_quota_endpoints(server: ThreadedServer) -> None:
     assert state["format"] == "cleanroomsml-mock-state"
 
 
+def test_membership_endpoint_takes_abilities_and_payer_roles(server: ThreadedServer) -> None:
+    made = post(
+        server,
+        "/_mock/memberships",
+        {"accountId": OTHER_ACCOUNT, "abilities": ["CAN_QUERY", "CAN_RUN_JOB"],
+         "paysFor": ["modelTraining"]},
+    )  # fmt: skip
+    assert made.status_code == 200, made.text
+    registered = server.world.memberships.get(made.json()["membershipId"])
+    assert registered is not None
+    assert registered.abilities == ["CAN_QUERY", "CAN_RUN_JOB"]
+    assert registered.pays_for == ["modelTraining"]
+    for bad in ({"abilities": ["CAN_FLY"]}, {"paysFor": ["lunch"]}, {"abilities": "CAN_QUERY"}):
+        assert post(server, "/_mock/memberships", bad).status_code == 400
+
+
 # ---------------------------------------------------------------- bad input
 
 
