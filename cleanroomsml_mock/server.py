@@ -14,6 +14,7 @@ POST     ``/_mock/advance``       ``{"arn"?}``: one lifecycle step (one or every
 POST     ``/_mock/memberships``   ``{"accountId"?, "collaborationId"?, "membershipId"?,
                                   "abilities"?, "paysFor"?}``
 POST     ``/_mock/quotas``        ``{"name", "value"}``
+POST     ``/_mock/seed``          ``{"value"}``: repeatable ids from here on (null: random)
 GET      ``/_mock/state``         the saved-state document of everything (see state.py)
 GET      ``/_mock/calls``         the calls served: operation, account, region, status
 =======  =======================  ==================================================
@@ -131,6 +132,7 @@ class MockServerApp:
             "/_mock/advance": {"POST": self._advance},
             "/_mock/memberships": {"POST": self._add_membership},
             "/_mock/quotas": {"POST": self._set_quota},
+            "/_mock/seed": {"POST": self._seed},
             "/_mock/errors": {"POST": self._inject_error, "DELETE": self._clear_errors},
             "/_mock/state": {"GET": self._state},
             "/_mock/calls": {"GET": self._calls},
@@ -395,17 +397,27 @@ class MockServerApp:
     def _inject_error(self, body: bytes) -> WireResponse:
         fields = _fields(
             body,
-            {"operation": (str,), "code": (str,), "message": (str,), "count": (int,)},
-        )
+            {"operation": (str,), "code": (str,), "message": (str,), "count": (int,),
+             "quotaName": (str,), "quotaValue": (int, float)},
+        )  # fmt: skip
         if not fields.get("operation"):
             return _error(400, "ValidationException", "Field 'operation' is required")
+        extra = {k: fields[k] for k in ("quotaName", "quotaValue") if fields.get(k) is not None}
         self.world.inject_error(
             fields["operation"],
             fields.get("code") or "ThrottlingException",
             message=fields.get("message"),
             count=fields["count"] if "count" in fields else 1,  # null: every call
+            **extra,
         )
         return _json(200, {"operation": fields["operation"], "injected": True})
+
+    def _seed(self, body: bytes) -> WireResponse:
+        from . import ids
+
+        fields = _fields(body, {"value": (int,)})
+        ids.seed(fields.get("value"))
+        return _json(200, {"seed": fields.get("value")})
 
     def _clear_errors(self, body: bytes) -> WireResponse:
         fields = _fields(body, {"operation": (str,)})

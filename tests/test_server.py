@@ -244,6 +244,32 @@ def test_membership_endpoint_takes_abilities_and_payer_roles(server: ThreadedSer
         assert post(server, "/_mock/memberships", bad).status_code == 400
 
 
+def test_seed_endpoint_makes_ids_repeatable(server: ThreadedServer) -> None:
+    client = server_client(server)
+    made = []
+    for _ in range(2):
+        assert post(server, "/_mock/seed", {"value": 7}).status_code == 200
+        made.append(create(client, f"seeded-{len(made)}"))
+    assert made[0].rsplit("/", 1)[1] == made[1].rsplit("/", 1)[1]
+    assert post(server, "/_mock/seed", {"value": None}).status_code == 200
+    assert post(server, "/_mock/seed", {"value": "x"}).status_code == 400
+
+
+def test_injected_quota_errors_carry_their_members(server: ThreadedServer) -> None:
+    injected = post(
+        server,
+        "/_mock/errors",
+        {"operation": "CreateAudienceModel", "code": "ServiceQuotaExceededException",
+         "quotaName": "Audience models", "quotaValue": 2},
+    )  # fmt: skip
+    assert injected.status_code == 200, injected.text
+    client = server_client(server)
+    with pytest.raises(client.exceptions.ServiceQuotaExceededException) as exc:
+        client.create_audience_model(name="m", trainingDatasetArn=create(client, "for-the-model"))
+    assert exc.value.response["quotaName"] == "Audience models"
+    assert exc.value.response["quotaValue"] == 2
+
+
 # ---------------------------------------------------------------- bad input
 
 
