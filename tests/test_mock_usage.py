@@ -376,6 +376,21 @@ def test_client_without_any_credentials(bare_env: None) -> None:
         assert names(new_client()) == ["anon"]
 
 
+def test_client_without_credentials_from_a_session_made_before_import(bare_env: None) -> None:
+    # a session made before cleanroomsml_mock was imported lacks its built-in handlers
+    import botocore.session
+
+    from cleanroomsml_mock import interceptor
+
+    session = botocore.session.Session()
+    session.unregister("before-call.cleanroomsml", interceptor.on_before_call)
+    session.unregister("before-send.cleanroomsml", interceptor.on_before_send)
+    early = session.create_client("cleanroomsml", region_name=REGION)
+    with mock_cleanroomsml():
+        make_training_dataset(early, name="anon")
+        assert names(early) == ["anon"]
+
+
 def test_fake_credentials_only_while_active_and_env_restored(bare_env: None) -> None:
     before = {k: os.environ.get(k) for k in AWS_ENV}
     with mock_cleanroomsml():
