@@ -349,9 +349,14 @@ def load_world(world: World, document: Any, source: str = "state") -> None:
         decoder = _Decoder(document.get("records", []))
         attributes = {k: decoder.decode(v) for k, v in document.get("world", {}).items()}
         for name, value in attributes.items():
+            if name in _WORLD_SKIP:
+                raise StateFileError(f"'world' may not set {name!r}")
             _merge_into(scratch, name, value)
         for entry in document.get("backends", []):
             state = {k: decoder.decode(v) for k, v in entry["attributes"].items()}
+            machinery = sorted(set(state) & _BACKEND_SKIP)
+            if machinery:
+                raise StateFileError(f"a backend may not set {machinery}")
             backend = scratch.backend(str(entry["account"]), str(entry["region"]))
             for table in backend.tables.values():  # whatever __init__ put there is replaced
                 table.clear()

@@ -131,6 +131,12 @@ DEEP = "[" * 100_000 + "]" * 100_000
             "tables",
         ),
         ('{"format": "cleanroomsml-mock-state", "version": 1, "world": {"config": 5}}', "config"),
+        ('{"format": "cleanroomsml-mock-state", "version": 1, "world": {"calls": [1]}}', "calls"),
+        (
+            '{"format": "cleanroomsml-mock-state", "version": 1, "backends": [{"account":'
+            ' "123456789012", "region": "us-east-1", "attributes": {"world": null}}]}',
+            "world",
+        ),
         (
             '{"format": "cleanroomsml-mock-state", "version": 1, "backends": [{"account":'
             ' "123456789012", "region": "us-east-1", "attributes": {"records": "x"}}]}',
