@@ -177,6 +177,28 @@ def test_class_decorator_on_a_plain_class() -> None:
     assert plain.helper() is False  # only test* methods are wrapped
 
 
+def test_class_decorator_runs_pytest_setup_and_teardown_inside_the_mock() -> None:
+    @mock_cleanroomsml
+    class Plain:
+        def setup_method(self, method: Any) -> None:
+            self.client = new_client()
+            make_training_dataset(self.client, name="from-setup")
+
+        def test_a(self) -> list[str]:
+            return names(self.client)
+
+        def teardown_method(self) -> None:  # pytest also calls it without the method
+            self.seen = names(self.client)
+
+    for _ in range(2):  # fresh state for each test
+        plain = Plain()
+        plain.setup_method(Plain.test_a)
+        assert plain.test_a() == ["from-setup"]
+        plain.teardown_method()
+        assert plain.seen == ["from-setup"]
+        assert active_world() is None
+
+
 def test_class_decorator_wraps_inherited_test_methods() -> None:
     class Shared:
         def test_inherited(self) -> list[str]:
@@ -331,6 +353,41 @@ def test_plugin_is_registered_through_the_entry_point(pytester: pytest.Pytester)
         "-p", "no:cacheprovider", "-q", "-o", "asyncio_default_fixture_loop_scope=function"
     )
     result.assert_outcomes(passed=3)
+
+
+def test_pytest_runs_a_decorated_class_with_setup_method(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import boto3
+        from cleanroomsml_mock import mock_cleanroomsml
+
+        @mock_cleanroomsml
+        class TestWithSetup:
+            def setup_method(self, method):
+                self.client = boto3.client("cleanroomsml", region_name="us-east-1")
+                self.client.create_training_dataset(
+                    name=method.__name__, roleArn="arn:aws:iam::123456789012:role/r",
+                    trainingData=[{"type": "INTERACTIONS", "inputConfig": {"schema": [
+                        {"columnName": "u", "columnTypes": ["USER_ID"]},
+                        {"columnName": "i", "columnTypes": ["ITEM_ID"]},
+                        {"columnName": "t", "columnTypes": ["TIMESTAMP"]}],
+                        "dataSource": {"glueDataSource": {"databaseName": "d",
+                                                          "tableName": "t"}}}}])
+
+            def names(self):
+                return [d["name"] for d in self.client.list_training_datasets()["trainingDatasets"]]
+
+            def test_one(self):
+                assert self.names() == ["test_one"]
+
+            def test_two(self):
+                assert self.names() == ["test_two"]
+        """
+    )
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-q", "-o", "asyncio_default_fixture_loop_scope=function"
+    )
+    result.assert_outcomes(passed=2)
 
 
 # ---------------------------------------------------------------- clients from anywhere
