@@ -60,7 +60,9 @@ def _invoke(
         result = method(**kwargs)
         if pager is not None:
             items = result[pager.result_key]
-            chunk, next_token = page(spec.name, kwargs, items, token, limit)
+            # a token is good for the request it continues: same filters, same caller
+            scope = {**kwargs, "@caller": [account, region]}
+            chunk, next_token = page(spec.name, scope, items, token, limit)
             result = dict(result)
             result[pager.result_key] = backend.observe_all(chunk)
             result[pager.output_token] = next_token

@@ -2,8 +2,9 @@
 
 Backends return the full, ordered sequence of items; the dispatcher slices one page.
 Tokens are opaque: they carry the offset, a short digest of the last item returned and of
-the next one, and a checksum of the operation and the other request parameters, so a
-token from another operation or other filters is refused with a ``ValidationException``.
+the next one, and a checksum of the operation and the other request parameters (the
+dispatcher adds the caller's account and region), so a token from another operation,
+other filters or another caller is refused with a ``ValidationException``.
 The next page starts after the last item returned (or at the item that was next) wherever
 it now is, so creating or deleting resources between two pages neither skips nor repeats
 an item; the offset is the fallback when both are gone.

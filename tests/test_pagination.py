@@ -102,3 +102,18 @@ def test_a_create_between_pages_shows_up_once(client: Any) -> None:
     make_training_dataset(client, name="ds-3")
     rest = client.list_training_datasets(maxResults=10, nextToken=first["nextToken"])
     assert [d["name"] for d in rest["trainingDatasets"]] == ["ds-2", "ds-3"]
+
+
+def test_a_token_belongs_to_the_account_and_region_it_was_issued_to(client: Any) -> None:
+    from .builders import client_for
+
+    for i in range(3):
+        make_training_dataset(client, name=f"ds-{i}")
+    token = client.list_training_datasets(maxResults=1)["nextToken"]
+    other = client_for("111111111111")
+    make_training_dataset(other, name="mine", roleArn="arn:aws:iam::111111111111:role/r")
+    with pytest.raises(other.exceptions.ValidationException):
+        other.list_training_datasets(nextToken=token)
+    elsewhere = client_for("123456789012", "eu-west-1")
+    with pytest.raises(elsewhere.exceptions.ValidationException):
+        elsewhere.list_training_datasets(nextToken=token)
