@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import traceback
+import uuid
 from typing import Any
 
 from .calls import Call
@@ -59,7 +60,9 @@ def _invoke(
         result = method(**kwargs)
         if pager is not None:
             items = result[pager.result_key]
-            chunk, next_token = page(spec.name, kwargs, items, token, limit)
+            # a token is good for the request it continues: same filters, same caller
+            scope = {**kwargs, "@caller": [account, region]}
+            chunk, next_token = page(spec.name, scope, items, token, limit)
             result = dict(result)
             result[pager.result_key] = backend.observe_all(chunk)
             result[pager.output_token] = next_token
@@ -70,6 +73,13 @@ def _invoke(
 
 def dispatch(world: World, request: WireRequest) -> WireResponse:
     """Answer one HTTP request to the Clean Rooms ML API from ``world``."""
+    response = _answer(world, request)
+    # like the service, every answer (success or error) names its request
+    response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    return response
+
+
+def _answer(world: World, request: WireRequest) -> WireResponse:
     spec: OperationSpec | None = None
     params: dict[str, Any] = {}
     account = world.config.account_id

@@ -29,7 +29,7 @@ def _credential_scope(headers: Mapping[str, str]) -> list[str] | None:
 def region_from_host(host: str) -> str | None:
     host = host.split(":", 1)[0]
     parts = host.split(".")
-    if len(parts) >= 4 and parts[0] == "cleanrooms-ml":
+    if len(parts) >= 4 and parts[0] in ("cleanrooms-ml", "cleanrooms-ml-fips"):
         return parts[1]
     return None
 

@@ -29,11 +29,22 @@ def new_uuid() -> str:
     return str(uuid.UUID(int=_rng.getrandbits(128), version=4))
 
 
+# Region prefix -> partition, as botocore's endpoints.json ``regionRegex`` has them.
+_PARTITIONS = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-iso-", "aws-iso"),
+    ("us-isob-", "aws-iso-b"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+    ("eusc-", "aws-eusc"),
+)
+
+
 def partition_for(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
+    for prefix, partition in _PARTITIONS:
+        if region.startswith(prefix):
+            return partition
     return "aws"
 
 

@@ -8,7 +8,8 @@
   ones while a mock is active, so signing cannot fail before the request is answered.
 - While a mock is active, ``Endpoint._send`` is patched at class level: a client whose
   Session predates this module (so lacks the handler) is still answered in-process when
-  its endpoint is cleanrooms-ml, never sent to the network.
+  its endpoint is cleanrooms-ml, never sent to the network. ``RequestSigner.sign`` is
+  patched likewise, so such a client made with no credentials gets fake ones too.
 
 aiobotocore sessions register the same built-in handlers, and await what they return
 (``await http_response.content``); the response built here serves both: its content is
@@ -118,6 +119,17 @@ def _patched_send(self: Any, request: Any) -> Any:
 
 
 _original_aio_send: Any = None
+_original_sign: Any = None
+
+
+def _patched_sign(self: Any, operation_name: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+    if (
+        getattr(self, "_credentials", True) is None
+        and getattr(self, "_signing_name", None) == ENDPOINT_PREFIX
+        and current_world() is not None
+    ):
+        self._credentials = Credentials("FAKEACCESSKEY", "FAKESECRETKEY")
+    return _original_sign(self, operation_name, request, *args, **kwargs)
 
 
 async def _patched_aio_send(self: Any, request: Any) -> Any:
@@ -128,14 +140,18 @@ async def _patched_aio_send(self: Any, request: Any) -> Any:
 
 
 def patch_endpoint() -> None:
-    global _original_send, _original_aio_send
+    global _original_send, _original_aio_send, _original_sign
     import sys
 
     from botocore.endpoint import Endpoint
+    from botocore.signers import RequestSigner
 
     if _original_send is None:
         _original_send = Endpoint._send
         Endpoint._send = _patched_send
+    if _original_sign is None:
+        _original_sign = RequestSigner.sign
+        RequestSigner.sign = _patched_sign
     aio = sys.modules.get("aiobotocore.endpoint")  # only if the application loaded it
     if aio is not None and _original_aio_send is None:
         _original_aio_send = aio.AioEndpoint._send
@@ -143,14 +159,18 @@ def patch_endpoint() -> None:
 
 
 def unpatch_endpoint() -> None:
-    global _original_send, _original_aio_send
+    global _original_send, _original_aio_send, _original_sign
     import sys
 
     from botocore.endpoint import Endpoint
+    from botocore.signers import RequestSigner
 
     if _original_send is not None:
         Endpoint._send = _original_send
         _original_send = None
+    if _original_sign is not None:
+        RequestSigner.sign = _original_sign
+        _original_sign = None
     aio = sys.modules.get("aiobotocore.endpoint")
     if aio is not None and _original_aio_send is not None:
         aio.AioEndpoint._send = _original_aio_send

@@ -227,10 +227,54 @@ class CleanRoomsMLMock:
 
             cls.setUp = setUp  # type: ignore[method-assign,assignment]
             return cls
-        for name, attr in list(vars(cls).items()):
+        for name in dir(cls):
+            # inherited test methods too (wrapped on this class, the base is left alone);
+            # static and class methods are not tests of an instance and stay as they are
+            attr = inspect.getattr_static(cls, name)
             if name.startswith("test") and inspect.isfunction(attr):
                 setattr(cls, name, self._decorate_function(attr))
+        if inspect.isfunction(inspect.getattr_static(cls, "setup_method", None)):
+            self._wrap_xunit_methods(cls)
         return cls
+
+    def _wrap_xunit_methods(self, cls: type[Any]) -> None:
+        """pytest's ``setup_method``/``teardown_method`` run inside one mock that lasts
+        from setup to teardown; the test method nests in it and so sees what setup made."""
+        factory = self._fresh
+        original_setup = inspect.getattr_static(cls, "setup_method")
+        original_teardown = inspect.getattr_static(cls, "teardown_method", None)
+        key = "_cleanroomsml_mock_handle"
+
+        def call(func: Callable[..., Any], obj: Any, method: Any) -> Any:
+            # like pytest: pass the test method only if the function takes it
+            if len(inspect.signature(func).parameters) > 1:
+                return func(obj, method)
+            return func(obj)
+
+        @functools.wraps(original_setup)
+        def setup_method(obj: Any, method: Any = None) -> None:
+            handle = factory().start()
+            obj.__dict__[key] = handle
+            try:
+                call(original_setup, obj, method)
+            except BaseException:
+                obj.__dict__.pop(key, None)
+                handle.stop()
+                raise
+
+        def teardown_method(obj: Any, method: Any = None) -> None:
+            try:
+                if inspect.isfunction(original_teardown):
+                    call(original_teardown, obj, method)
+            finally:
+                handle = obj.__dict__.pop(key, None)
+                if handle is not None:
+                    handle.stop()
+
+        if inspect.isfunction(original_teardown):
+            teardown_method = functools.wraps(original_teardown)(teardown_method)
+        cls.setup_method = setup_method
+        cls.teardown_method = teardown_method
 
     # ------------------------------------------------------------ test controls
 

@@ -1,9 +1,13 @@
 """Pagination for every List operation, driven by the model's ``paginators-1.json``.
 
 Backends return the full, ordered sequence of items; the dispatcher slices one page.
-Tokens are opaque: they carry the offset and a checksum of the operation and the other
-request parameters, so a token from another operation or other filters is refused with
-a ``ValidationException``.
+Tokens are opaque: they carry the offset, a short digest of the last item returned and of
+the next one, and a checksum of the operation and the other request parameters (the
+dispatcher adds the caller's account and region), so a token from another operation,
+other filters or another caller is refused with a ``ValidationException``.
+The next page starts after the last item returned (or at the item that was next) wherever
+it now is, so creating or deleting resources between two pages neither skips nor repeats
+an item; the offset is the fallback when both are gone.
 """
 
 from __future__ import annotations
@@ -27,12 +31,38 @@ def _checksum(operation: str, params: dict[str, Any]) -> int:
     return zlib.crc32(text.encode())
 
 
-def encode_token(operation: str, params: dict[str, Any], offset: int) -> str:
-    raw = json.dumps({"o": offset, "c": _checksum(operation, params)}).encode()
+_KEY_MEMBERS = ("trainedModelArn", "versionIdentifier", "name")
+
+
+def item_key(item: Any) -> int:
+    """A short, stable digest of an item's identity: its ARN (records), or the members
+    that identify it (views such as one version of a trained model)."""
+    arn = getattr(item, "arn", None)
+    if isinstance(arn, str):
+        text = arn
+    else:
+        get = item.get if isinstance(item, dict) else getattr(item, "pick", None)
+        text = repr([get(m) for m in _KEY_MEMBERS]) if get is not None else repr(item)
+    return zlib.crc32(text.encode())
+
+
+def encode_token(
+    operation: str,
+    params: dict[str, Any],
+    offset: int,
+    last: int | None = None,
+    following: int | None = None,
+) -> str:
+    payload: dict[str, Any] = {"o": offset, "c": _checksum(operation, params)}
+    if last is not None:
+        payload["l"] = last
+    if following is not None:
+        payload["n"] = following
+    raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(operation: str, params: dict[str, Any], token: str) -> int:
+def _decode(operation: str, params: dict[str, Any], token: str) -> dict[str, Any]:
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -45,6 +75,26 @@ def decode_token(operation: str, params: dict[str, Any], token: str) -> int:
             "The nextToken does not belong to this request: it was issued for another "
             "operation or other parameters"
         )
+    return payload  # type: ignore[no-any-return]
+
+
+def decode_token(operation: str, params: dict[str, Any], token: str) -> int:
+    """The offset a token was issued at (ValidationException for a bad token)."""
+    return int(_decode(operation, params, token)["o"])
+
+
+def _start(payload: dict[str, Any], items: Sequence[Any]) -> int:
+    """Where the page after ``payload``'s token starts in ``items`` as they are now."""
+    offset = int(payload["o"])
+    last, following = payload.get("l"), payload.get("n")
+    if 0 < offset <= len(items) and item_key(items[offset - 1]) == last:
+        return offset  # nothing moved (the common case): no scan
+    if last is not None or following is not None:
+        keys = [item_key(item) for item in items]
+        if last in keys:
+            return keys.index(last) + 1
+        if following in keys:
+            return keys.index(following)
     return offset
 
 
@@ -56,9 +106,13 @@ def page(
     limit: int | None,
 ) -> tuple[Sequence[Any], str | None]:
     """One page of ``items`` and the token for the next one (None on the last page)."""
-    start = decode_token(operation, params, token) if token else 0
+    start = _start(_decode(operation, params, token), items) if token else 0
     size = limit or DEFAULT_PAGE_SIZE.get(operation, FALLBACK_PAGE_SIZE)
     end = start + size
     chunk = items[start:end]
-    next_token = encode_token(operation, params, end) if end < len(items) else None
+    next_token = None
+    if end < len(items):
+        next_token = encode_token(
+            operation, params, end, item_key(items[end - 1]), item_key(items[end])
+        )
     return chunk, next_token

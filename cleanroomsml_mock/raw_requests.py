@@ -2,7 +2,8 @@
 
 The mock owns a ``responses.RequestsMock`` (never the library's default one), created when
 the first mock starts. It answers every method on cleanrooms-ml hosts
-(``cleanrooms-ml[-fips].<region>.amazonaws.com[.cn]`` and the dual-stack ``.api.aws``)
+(``cleanrooms-ml[-fips].<region>.<suffix>`` for the DNS suffix of every partition:
+``amazonaws.com[.cn]``, the dual-stack ``api.aws``, the iso and eusc ones)
 through ``dispatch()``, and passes every other request to whatever
 ``HTTPAdapter.send`` was installed when it started: the network, or an outer ``responses``
 or moto mock, which therefore keeps working.
@@ -22,10 +23,15 @@ from typing import Any
 
 from .protocol import WireRequest, body_bytes
 
-URL_PATTERN = re.compile(
-    r"https?://cleanrooms-ml(-fips)?\.[^/]+\.(amazonaws\.com(\.cn)?|api\.aws)(:\d+)?(/|\?|$)"
+# The DNS suffixes of botocore's partitions (endpoints.json), dual-stack included.
+_SUFFIXES = (
+    r"amazonaws\.com(\.cn)?|api\.aws|api\.amazonwebservices\.com\.cn|amazonaws\.eu"
+    r"|api\.amazonwebservices\.eu|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov"
 )
-_OTHER_URLS = re.compile(r"(?!https?://cleanrooms-ml(-fips)?\.[^/]+\.(amazonaws\.com|api\.aws))")
+URL_PATTERN = re.compile(rf"https?://cleanrooms-ml(-fips)?\.[^/:?]+\.({_SUFFIXES})(:\d+)?(/|\?|$)")
+_OTHER_URLS = re.compile(
+    rf"(?!https?://cleanrooms-ml(-fips)?\.[^/:?]+\.({_SUFFIXES})(:\d+)?(/|\?|$))"
+)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 _state: dict[str, Any] = {}

@@ -11,8 +11,10 @@ GET      ``/_mock/health``        ``{"status": "ok", ...}``
 POST     ``/_mock/reset``         forget every resource, membership and call
 POST     ``/_mock/status``        ``{"arn", "status", "statusCode"?, "message"?, "version"?}``
 POST     ``/_mock/advance``       ``{"arn"?}``: one lifecycle step (one or every resource)
-POST     ``/_mock/memberships``   ``{"accountId"?, "collaborationId"?, "membershipId"?}``
+POST     ``/_mock/memberships``   ``{"accountId"?, "collaborationId"?, "membershipId"?,
+                                  "abilities"?, "paysFor"?}``
 POST     ``/_mock/quotas``        ``{"name", "value"}``
+POST     ``/_mock/seed``          ``{"value"}``: repeatable ids from here on (null: random)
 GET      ``/_mock/state``         the saved-state document of everything (see state.py)
 GET      ``/_mock/calls``         the calls served: operation, account, region, status
 =======  =======================  ==================================================
@@ -130,6 +132,7 @@ class MockServerApp:
             "/_mock/advance": {"POST": self._advance},
             "/_mock/memberships": {"POST": self._add_membership},
             "/_mock/quotas": {"POST": self._set_quota},
+            "/_mock/seed": {"POST": self._seed},
             "/_mock/errors": {"POST": self._inject_error, "DELETE": self._clear_errors},
             "/_mock/state": {"GET": self._state},
             "/_mock/calls": {"GET": self._calls},
@@ -357,8 +360,10 @@ class MockServerApp:
 
     def _add_membership(self, body: bytes) -> WireResponse:
         fields = _fields(
-            body, {"accountId": (str,), "collaborationId": (str,), "membershipId": (str,)}
-        )
+            body,
+            {"accountId": (str,), "collaborationId": (str,), "membershipId": (str,),
+             "abilities": (list,), "paysFor": (list,)},
+        )  # fmt: skip
         account = fields.get("accountId")
         if account is not None and not (len(account) == 12 and account.isdigit()):
             return _error(400, "ValidationException", "accountId must be 12 digits")
@@ -366,6 +371,8 @@ class MockServerApp:
             account_id=account,
             collaboration_id=fields.get("collaborationId"),
             membership_id=fields.get("membershipId"),
+            abilities=fields.get("abilities"),
+            pays_for=fields.get("paysFor"),
         )
         membership = self.world.memberships.get(membership_id)
         return _json(
@@ -390,17 +397,27 @@ class MockServerApp:
     def _inject_error(self, body: bytes) -> WireResponse:
         fields = _fields(
             body,
-            {"operation": (str,), "code": (str,), "message": (str,), "count": (int,)},
-        )
+            {"operation": (str,), "code": (str,), "message": (str,), "count": (int,),
+             "quotaName": (str,), "quotaValue": (int, float)},
+        )  # fmt: skip
         if not fields.get("operation"):
             return _error(400, "ValidationException", "Field 'operation' is required")
+        extra = {k: fields[k] for k in ("quotaName", "quotaValue") if fields.get(k) is not None}
         self.world.inject_error(
             fields["operation"],
             fields.get("code") or "ThrottlingException",
             message=fields.get("message"),
             count=fields["count"] if "count" in fields else 1,  # null: every call
+            **extra,
         )
         return _json(200, {"operation": fields["operation"], "injected": True})
+
+    def _seed(self, body: bytes) -> WireResponse:
+        from . import ids
+
+        fields = _fields(body, {"value": (int,)})
+        ids.seed(fields.get("value"))
+        return _json(200, {"seed": fields.get("value")})
 
     def _clear_errors(self, body: bytes) -> WireResponse:
         fields = _fields(body, {"operation": (str,)})
@@ -544,7 +561,8 @@ class ThreadedServer:
 
     ``world`` lets the server share state with an in-process mock (``m._world``); by
     default it has its own. With ``state_file``, state is loaded at start (if the file
-    exists) and saved after every acknowledged change and at stop.
+    exists) and saved at start (a path that cannot be written is a ``StateFileError``),
+    after every acknowledged change and at stop.
     """
 
     def __init__(
@@ -577,8 +595,15 @@ class ThreadedServer:
         if self._server is not None:
             return self
         state_file = self.app.state_file
-        if state_file is not None and state_file.exists():
-            load_state(self.world, state_file)
+        if state_file is not None:
+            if state_file.exists():
+                load_state(self.world, state_file)
+            try:  # a path that cannot be written fails now, not as a 500 after each change
+                save_state(self.world, state_file)
+            except OSError as exc:
+                raise StateFileError(
+                    f"cannot write state file {state_file}: {exc.strerror or exc}"
+                ) from None
         self._server = build_server(self.app, self._host, self._port, verbose=self._verbose)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -659,7 +684,7 @@ def run(
     except StateFileError as exc:
         print(f"cleanroomsml-mock: not starting: {exc}", file=sys.stderr)
         print(
-            "cleanroomsml-mock: move the file away (or pass another --state-file) "
+            "cleanroomsml-mock: fix or move the file away (or pass another --state-file) "
             "to start with an empty state",
             file=sys.stderr,
         )

@@ -272,9 +272,33 @@ class _Decoder:
         return {k: self.decode(v) for k, v in value.items()}
 
 
+def _check_type(target: Any, name: str, loaded: Any) -> None:
+    """StateFileError if ``loaded`` cannot stand for the attribute ``target.name`` as
+    ``__init__`` declared it (a list where a table belongs, a number for the options...)."""
+    current = getattr(target, name, None)
+    if current is None or loaded is None:
+        return
+    for kind in (dict, set, list):
+        if isinstance(current, kind):
+            ok = isinstance(loaded, kind)
+            break
+    else:
+        ok = isinstance(loaded, type(current)) or (
+            isinstance(current, (int, float))
+            and isinstance(loaded, (int, float))
+            and not isinstance(loaded, bool)
+        )
+    if not ok:
+        raise StateFileError(
+            f"{type(target).__name__}.{name} is a {type(loaded).__name__}, "
+            f"not a {type(current).__name__}"
+        )
+
+
 def _merge_into(target: Any, name: str, loaded: Any) -> None:
     """Set ``target.name`` to ``loaded``, filling the existing container or dataclass in
     place when the types agree (so aliases made in ``__init__`` stay valid)."""
+    _check_type(target, name, loaded)
     current = getattr(target, name, None)
     # containers: by kind, so a defaultdict declared in __init__ keeps its factory
     for kind in (dict, set, list):
@@ -310,34 +334,51 @@ def check_document(document: Any, source: str = "state") -> dict[str, Any]:
 
 
 def load_world(world: World, document: Any, source: str = "state") -> None:
-    """Replace the state of ``world`` by ``document`` (from ``dump_world``)."""
+    """Replace the state of ``world`` by ``document`` (from ``dump_world``).
+
+    Everything is decoded and filled into a scratch world first, and moved into ``world``
+    only once that has worked: a corrupt document leaves ``world`` as it was.
+    """
     from . import backend as _backend_package  # every family's record types registered
+    from .store import World
 
     del _backend_package
     check_document(document, source)
+    scratch = World(dataclasses.replace(world.config, quotas=dict(world.config.quotas)))
     try:
         decoder = _Decoder(document.get("records", []))
         attributes = {k: decoder.decode(v) for k, v in document.get("world", {}).items()}
-        entries = []
+        for name, value in attributes.items():
+            if name in _WORLD_SKIP:
+                raise StateFileError(f"'world' may not set {name!r}")
+            _merge_into(scratch, name, value)
         for entry in document.get("backends", []):
             state = {k: decoder.decode(v) for k, v in entry["attributes"].items()}
-            entries.append((str(entry["account"]), str(entry["region"]), state))
-    except StateFileError as exc:
-        raise StateFileError(f"{source}: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise StateFileError(f"{source} is corrupt: {type(exc).__name__}: {exc}") from None
-    with world.lock:
-        world.backends.clear()
-        for name, value in attributes.items():
-            _merge_into(world, name, value)
-        for account, region, state in entries:
-            backend = world.backend(account, region)
+            machinery = sorted(set(state) & _BACKEND_SKIP)
+            if machinery:
+                raise StateFileError(f"a backend may not set {machinery}")
+            backend = scratch.backend(str(entry["account"]), str(entry["region"]))
             for table in backend.tables.values():  # whatever __init__ put there is replaced
                 table.clear()
-            for kind, table in state.pop("tables", {}).items():
+            tables = state.pop("tables", {})
+            _check_type(backend, "tables", tables)
+            for kind, table in tables.items():
+                if not isinstance(table, dict):
+                    raise StateFileError(f"table {kind!r} is a {type(table).__name__}, not a dict")
                 backend.table(kind).update(table)
             for name, value in state.items():
                 _merge_into(backend, name, value)
+    except StateFileError as exc:
+        raise StateFileError(f"{source}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise StateFileError(f"{source} is corrupt: {type(exc).__name__}: {exc}") from None
+    with world.lock:
+        for name in attributes:
+            _merge_into(world, name, getattr(scratch, name))
+        world.backends.clear()
+        for key, backend in scratch.backends.items():
+            backend.world = world
+            world.backends[key] = backend
 
 
 # ---------------------------------------------------------------- files
@@ -372,6 +413,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise StateFileError(f"state file {path} is corrupt: not UTF-8 text") from None
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise StateFileError(f"state file {path} is corrupt: nested too deeply") from None
     except ValueError as exc:
         raise StateFileError(f"state file {path} is corrupt: not valid JSON ({exc})") from None
     return check_document(document, f"state file {path}")

@@ -177,6 +177,45 @@ def test_class_decorator_on_a_plain_class() -> None:
     assert plain.helper() is False  # only test* methods are wrapped
 
 
+def test_class_decorator_runs_pytest_setup_and_teardown_inside_the_mock() -> None:
+    @mock_cleanroomsml
+    class Plain:
+        def setup_method(self, method: Any) -> None:
+            self.client = new_client()
+            make_training_dataset(self.client, name="from-setup")
+
+        def test_a(self) -> list[str]:
+            return names(self.client)
+
+        def teardown_method(self) -> None:  # pytest also calls it without the method
+            self.seen = names(self.client)
+
+    for _ in range(2):  # fresh state for each test
+        plain = Plain()
+        plain.setup_method(Plain.test_a)
+        assert plain.test_a() == ["from-setup"]
+        plain.teardown_method()
+        assert plain.seen == ["from-setup"]
+        assert active_world() is None
+
+
+def test_class_decorator_wraps_inherited_test_methods() -> None:
+    class Shared:
+        def test_inherited(self) -> list[str]:
+            client = new_client()
+            make_training_dataset(client, name="inherited")
+            return names(client)
+
+    @mock_cleanroomsml
+    class Plain(Shared):
+        pass
+
+    assert Plain().test_inherited() == ["inherited"]
+    assert Plain().test_inherited() == ["inherited"]  # fresh state each call
+    assert active_world() is None
+    assert vars(Shared)["test_inherited"] is not vars(Plain)["test_inherited"]  # base untouched
+
+
 # ---------------------------------------------------------------- context managers, start/stop
 
 
@@ -316,6 +355,41 @@ def test_plugin_is_registered_through_the_entry_point(pytester: pytest.Pytester)
     result.assert_outcomes(passed=3)
 
 
+def test_pytest_runs_a_decorated_class_with_setup_method(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import boto3
+        from cleanroomsml_mock import mock_cleanroomsml
+
+        @mock_cleanroomsml
+        class TestWithSetup:
+            def setup_method(self, method):
+                self.client = boto3.client("cleanroomsml", region_name="us-east-1")
+                self.client.create_training_dataset(
+                    name=method.__name__, roleArn="arn:aws:iam::123456789012:role/r",
+                    trainingData=[{"type": "INTERACTIONS", "inputConfig": {"schema": [
+                        {"columnName": "u", "columnTypes": ["USER_ID"]},
+                        {"columnName": "i", "columnTypes": ["ITEM_ID"]},
+                        {"columnName": "t", "columnTypes": ["TIMESTAMP"]}],
+                        "dataSource": {"glueDataSource": {"databaseName": "d",
+                                                          "tableName": "t"}}}}])
+
+            def names(self):
+                return [d["name"] for d in self.client.list_training_datasets()["trainingDatasets"]]
+
+            def test_one(self):
+                assert self.names() == ["test_one"]
+
+            def test_two(self):
+                assert self.names() == ["test_two"]
+        """
+    )
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-q", "-o", "asyncio_default_fixture_loop_scope=function"
+    )
+    result.assert_outcomes(passed=2)
+
+
 # ---------------------------------------------------------------- clients from anywhere
 
 
@@ -357,6 +431,21 @@ def test_client_without_any_credentials(bare_env: None) -> None:
         make_training_dataset(early, name="anon")
         assert names(early) == ["anon"]
         assert names(new_client()) == ["anon"]
+
+
+def test_client_without_credentials_from_a_session_made_before_import(bare_env: None) -> None:
+    # a session made before cleanroomsml_mock was imported lacks its built-in handlers
+    import botocore.session
+
+    from cleanroomsml_mock import interceptor
+
+    session = botocore.session.Session()
+    session.unregister("before-call.cleanroomsml", interceptor.on_before_call)
+    session.unregister("before-send.cleanroomsml", interceptor.on_before_send)
+    early = session.create_client("cleanroomsml", region_name=REGION)
+    with mock_cleanroomsml():
+        make_training_dataset(early, name="anon")
+        assert names(early) == ["anon"]
 
 
 def test_fake_credentials_only_while_active_and_env_restored(bare_env: None) -> None:
@@ -509,3 +598,15 @@ def test_threads_mixing_create_get_list_delete(mock: CleanRoomsMLMock) -> None:
     assert remaining == [5] * 8  # each account kept its own five
     assert all(c.succeeded for c in mock.calls)
     assert len(mock.calls) == 8 * (10 * 3 + 5 + 1)
+
+
+def test_every_response_carries_a_request_id(mock: CleanRoomsMLMock, client: Any) -> None:
+    listed = client.list_training_datasets()
+    request_id = listed["ResponseMetadata"]["RequestId"]
+    assert len(request_id) == 36
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as exc:
+        client.get_training_dataset(
+            trainingDatasetArn="arn:aws:cleanrooms-ml:us-east-1:123456789012:training-dataset/x"
+        )
+    error_id = exc.value.response["ResponseMetadata"]["RequestId"]
+    assert len(error_id) == 36 and error_id != request_id

@@ -54,6 +54,29 @@ def test_raw_requests_are_served_by_the_active_mock() -> None:
     assert HTTPAdapter.send is original_send
 
 
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://cleanrooms-ml.cn-north-1.amazonaws.com.cn",
+        "https://cleanrooms-ml-fips.us-gov-west-1.amazonaws.com",
+        "https://cleanrooms-ml.us-iso-east-1.c2s.ic.gov",
+        "https://cleanrooms-ml.us-isob-east-1.sc2s.sgov.gov",
+        "https://cleanrooms-ml.eu-isoe-west-1.cloud.adc-e.uk",
+        "https://cleanrooms-ml.us-isof-south-1.csp.hci.ic.gov",
+        "https://cleanrooms-ml.eusc-de-east-1.amazonaws.eu",
+    ],
+)
+def test_raw_requests_to_every_partitions_endpoint_are_served(endpoint: str) -> None:
+    # botocore's endpoints for the region: never the network
+    region = endpoint.split(".")[1]
+    with mock_cleanroomsml():
+        listed = requests.get(f"{endpoint}/training-dataset", timeout=5)
+        assert listed.status_code == 200, listed.text
+        assert listed.json() == {"trainingDatasets": []}
+        made = raw_create("x", endpoint)
+        assert f":{region}:" in made.json()["trainingDatasetArn"]
+
+
 def test_other_urls_pass_through_to_the_network() -> None:
     with ThreadedServer() as other_service, mock_cleanroomsml():
         health = requests.get(other_service.endpoint_url + "/_mock/health", timeout=5)

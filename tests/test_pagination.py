@@ -78,3 +78,42 @@ def test_any_garbage_token_is_a_validation_error(token: str) -> None:
         return
     with pytest.raises(ValidationException):
         page("ListTrainingDatasets", {}, list(range(10)), token, 2)
+
+
+@pytest.mark.parametrize("deleted", [0, 1, 2, 3])
+def test_a_delete_between_pages_skips_and_repeats_nothing(client: Any, deleted: int) -> None:
+    arns = [make_training_dataset(client, name=f"ds-{i}") for i in range(6)]
+    first = client.list_training_datasets(maxResults=2)
+    seen = [d["name"] for d in first["trainingDatasets"]]
+    client.delete_training_dataset(trainingDatasetArn=arns[deleted])
+    token = first["nextToken"]
+    while token:
+        response = client.list_training_datasets(maxResults=2, nextToken=token)
+        seen += [d["name"] for d in response["trainingDatasets"]]
+        token = response.get("nextToken")
+    expected = ["ds-0", "ds-1"] + [f"ds-{i}" for i in range(2, 6) if i != deleted]
+    assert seen == expected
+
+
+def test_a_create_between_pages_shows_up_once(client: Any) -> None:
+    for i in range(3):
+        make_training_dataset(client, name=f"ds-{i}")
+    first = client.list_training_datasets(maxResults=2)
+    make_training_dataset(client, name="ds-3")
+    rest = client.list_training_datasets(maxResults=10, nextToken=first["nextToken"])
+    assert [d["name"] for d in rest["trainingDatasets"]] == ["ds-2", "ds-3"]
+
+
+def test_a_token_belongs_to_the_account_and_region_it_was_issued_to(client: Any) -> None:
+    from .builders import client_for
+
+    for i in range(3):
+        make_training_dataset(client, name=f"ds-{i}")
+    token = client.list_training_datasets(maxResults=1)["nextToken"]
+    other = client_for("111111111111")
+    make_training_dataset(other, name="mine", roleArn="arn:aws:iam::111111111111:role/r")
+    with pytest.raises(other.exceptions.ValidationException):
+        other.list_training_datasets(nextToken=token)
+    elsewhere = client_for("123456789012", "eu-west-1")
+    with pytest.raises(elsewhere.exceptions.ValidationException):
+        elsewhere.list_training_datasets(nextToken=token)

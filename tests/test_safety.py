@@ -141,7 +141,16 @@ def test_every_operation_is_answered_in_process(
 
 @pytest.mark.parametrize(
     ("region", "partition"),
-    [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("eu-west-1", "aws")],
+    [
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("eu-west-1", "aws"),
+        ("us-iso-east-1", "aws-iso"),
+        ("us-isob-east-1", "aws-iso-b"),
+        ("eu-isoe-west-1", "aws-iso-e"),
+        ("us-isof-south-1", "aws-iso-f"),
+        ("eusc-de-east-1", "aws-eusc"),
+    ],
 )
 def test_arns_follow_the_partition_of_the_region(
     region: str, partition: str, mock: CleanRoomsMLMock

@@ -228,6 +228,48 @@ def test_membership_and_quota_endpoints(server: ThreadedServer) -> None:
     assert state["format"] == "cleanroomsml-mock-state"
 
 
+def test_membership_endpoint_takes_abilities_and_payer_roles(server: ThreadedServer) -> None:
+    made = post(
+        server,
+        "/_mock/memberships",
+        {"accountId": OTHER_ACCOUNT, "abilities": ["CAN_QUERY", "CAN_RUN_JOB"],
+         "paysFor": ["modelTraining"]},
+    )  # fmt: skip
+    assert made.status_code == 200, made.text
+    registered = server.world.memberships.get(made.json()["membershipId"])
+    assert registered is not None
+    assert registered.abilities == ["CAN_QUERY", "CAN_RUN_JOB"]
+    assert registered.pays_for == ["modelTraining"]
+    for bad in ({"abilities": ["CAN_FLY"]}, {"paysFor": ["lunch"]}, {"abilities": "CAN_QUERY"}):
+        assert post(server, "/_mock/memberships", bad).status_code == 400
+
+
+def test_seed_endpoint_makes_ids_repeatable(server: ThreadedServer) -> None:
+    client = server_client(server)
+    made = []
+    for _ in range(2):
+        assert post(server, "/_mock/seed", {"value": 7}).status_code == 200
+        made.append(create(client, f"seeded-{len(made)}"))
+    assert made[0].rsplit("/", 1)[1] == made[1].rsplit("/", 1)[1]
+    assert post(server, "/_mock/seed", {"value": None}).status_code == 200
+    assert post(server, "/_mock/seed", {"value": "x"}).status_code == 400
+
+
+def test_injected_quota_errors_carry_their_members(server: ThreadedServer) -> None:
+    injected = post(
+        server,
+        "/_mock/errors",
+        {"operation": "CreateAudienceModel", "code": "ServiceQuotaExceededException",
+         "quotaName": "Audience models", "quotaValue": 2},
+    )  # fmt: skip
+    assert injected.status_code == 200, injected.text
+    client = server_client(server)
+    with pytest.raises(client.exceptions.ServiceQuotaExceededException) as exc:
+        client.create_audience_model(name="m", trainingDatasetArn=create(client, "for-the-model"))
+    assert exc.value.response["quotaName"] == "Audience models"
+    assert exc.value.response["quotaValue"] == 2
+
+
 # ---------------------------------------------------------------- bad input
 
 
@@ -443,6 +485,21 @@ def test_a_bad_state_file_stops_the_server(tmp_path: Path, content: str, expecte
     assert expected in message and "not starting" in message
     assert state_file.read_text() == content  # left as it was
     with pytest.raises(StateFileError, match=expected):
+        ThreadedServer(state_file=state_file).start()
+
+
+def test_a_state_file_that_cannot_be_written_stops_the_server(tmp_path: Path) -> None:
+    state_file = tmp_path / "missing-directory" / "state.json"
+    process, url = serve_process("--state-file", str(state_file))
+    if url:  # it started: stop it before failing
+        process.kill()
+        process.wait(timeout=10)
+    assert url == ""
+    assert process.returncode == 2
+    assert process.stderr is not None
+    message = process.stderr.read()
+    assert "not starting" in message and "missing-directory" in message
+    with pytest.raises(StateFileError, match="cannot write"):
         ThreadedServer(state_file=state_file).start()
 
 

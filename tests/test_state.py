@@ -114,6 +114,9 @@ def test_save_and_load_round_trip_every_resource(tmp_path: Path) -> None:
         assert made["arn"] in backend.training_datasets
 
 
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -130,6 +133,24 @@ def test_save_and_load_round_trip_every_resource(tmp_path: Path) -> None:
             '{"format": "cleanroomsml-mock-state", "version": 1, "backends": [{"account": "1"}]}',
             "corrupt",
         ),
+        (
+            '{"format": "cleanroomsml-mock-state", "version": 1, "backends": [{"account":'
+            ' "123456789012", "region": "us-east-1", "attributes": {"tables": []}}]}',
+            "tables",
+        ),
+        ('{"format": "cleanroomsml-mock-state", "version": 1, "world": {"config": 5}}', "config"),
+        ('{"format": "cleanroomsml-mock-state", "version": 1, "world": {"calls": [1]}}', "calls"),
+        (
+            '{"format": "cleanroomsml-mock-state", "version": 1, "backends": [{"account":'
+            ' "123456789012", "region": "us-east-1", "attributes": {"world": null}}]}',
+            "world",
+        ),
+        (
+            '{"format": "cleanroomsml-mock-state", "version": 1, "backends": [{"account":'
+            ' "123456789012", "region": "us-east-1", "attributes": {"records": "x"}}]}',
+            "records",
+        ),
+        ('{"format": "cleanroomsml-mock-state", "version": 1, "records": ' + DEEP + "}", "corrupt"),
     ],
 )
 def test_a_bad_file_is_refused_and_the_state_kept(

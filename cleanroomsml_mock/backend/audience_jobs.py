@@ -31,7 +31,7 @@ from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH, Lifecycle
 from ..records import Record, record_type
 from . import audience_models
 from ._base import BackendBase
-from .configured_audience_models import policy_allows
+from .configured_audience_models import MAX_PERCENTAGE, policy_allows
 
 JOB = "audience-generation-job"
 JOB_NOUN = "Audience generation job"
@@ -374,6 +374,11 @@ class AudienceJobs(BackendBase):
     ) -> None:
         job = self.find(JOB, audience_generation_job_arn, JOB_NOUN)
         assert isinstance(job, AudienceGenerationJob)
+        if audience_size["type"] == "PERCENTAGE" and audience_size["value"] > MAX_PERCENTAGE:
+            raise ValidationException(
+                f"audienceSize.value: a PERCENTAGE size must be between 1 and {MAX_PERCENTAGE}, "
+                f"got {audience_size['value']}"
+            )
         size_config = job.size_config
         if size_config is not None and not (
             audience_size["type"] == size_config["audienceSizeType"]
