@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import traceback
-import uuid
 from typing import Any
 
 from .calls import Call
 from .errors import InternalServiceException, NotImplementedYet, ServiceError
 from .faults import take
 from .identity import resolve
+from .ids import request_id
 from .model import OperationSpec
 from .pagination import page
 from .protocol import WireRequest, WireResponse, parse_request, serialize_error, to_wire
@@ -75,7 +75,7 @@ def dispatch(world: World, request: WireRequest) -> WireResponse:
     """Answer one HTTP request to the Clean Rooms ML API from ``world``."""
     response = _answer(world, request)
     # like the service, every answer (success or error) names its request
-    response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    response.headers["x-amzn-RequestId"] = request_id()
     return response
 
 

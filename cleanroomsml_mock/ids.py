@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 import uuid
@@ -65,3 +66,14 @@ def arn_region(value: str) -> str | None:
 def arn_resource(value: str) -> str:
     parts = value.split(":", 5)
     return parts[5] if len(parts) == 6 else ""
+
+
+_request_prefix = str(uuid.uuid4())[:24]  # random per process: 'xxxxxxxx-xxxx-4xxx-yxxx-'
+_request_counter = itertools.count(1)
+
+
+def request_id() -> str:
+    """A UUID-shaped request id (x-amzn-RequestId), unique in the process and cheap enough
+    for every call: a random prefix drawn once, then a counter (apart from the seeded
+    generator, so request ids never shift seeded resource ids)."""
+    return f"{_request_prefix}{next(_request_counter):012x}"
