@@ -14,6 +14,16 @@ from .errors import ResourceNotFoundException, ValidationException
 from .model import OperationSpec, operation_specs
 
 
+def _decode(value: str) -> str:
+    """``unquote(value)``, quickly for the common case: an ARN whose only escapes are
+    ``%3A`` and ``%2F``. Each ``%`` starts at most one such escape, so when none is left
+    after replacing them, those were all the escapes there were."""
+    if "%" not in value:
+        return value
+    fast = value.replace("%3A", ":").replace("%2F", "/")
+    return fast if "%" not in fast else unquote(value)
+
+
 class Router:
     def __init__(self, specs: dict[str, OperationSpec]) -> None:
         # (method, first path segment) -> candidate specs
@@ -39,7 +49,7 @@ class Router:
             m = spec.path_regex.fullmatch(path)
             if m is not None:
                 labels = {
-                    label: unquote(value) if "%" in value else value
+                    label: _decode(value)
                     for label, value in zip(spec.path_labels, m.groups(), strict=True)
                 }
                 return spec, labels

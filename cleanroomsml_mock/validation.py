@@ -3,7 +3,10 @@
 botocore's client checks only required members, types and minimums, and users can turn
 that off; raw HTTP and server mode skip it entirely. So every constraint of the model is
 checked here again: required, types, min/max (lengths, sizes, values), enums, patterns and
-tagged unions. Validators are compiled once per shape into closures.
+tagged unions. Validators are compiled once per shape into closures, in pairs: a fast
+check (a yes/no that allocates nothing, specialised to the constraints a shape has) that
+every request goes through, and the full validator, run only when the fast check says
+no, which names each error and drops undeclared and null members.
 
 Messages follow AWS's wording: ``1 validation error detected: Value 'x' at 'name' failed
 to satisfy constraint: Member must have length less than or equal to 63``.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +28,11 @@ from .errors import ValidationException
 # dotted form ("trainingData.1.member.inputConfig") only when an error names it.
 Path = Any
 Validator = Callable[[Any, Path, list[str]], None]
+# A fast check: True only when the value is valid and nothing in it needs dropping (no
+# undeclared keys, no null members); it allocates nothing. When it says False the full
+# validator runs, to name the errors and drop what is to be dropped.
+Check = Callable[[Any], bool]
+Pair = tuple[Validator, Check]
 
 _SURROGATES = "\\uD800\\uDBFF-\\uDC00\\uDFFF"
 
@@ -63,6 +72,11 @@ def _fail(errors: list[str], value: Any, path: Path, constraint: str) -> None:
     )
 
 
+# The fast check of a patterned string remembers up to _MEMO_SIZE valid values of at
+# most _MEMO_LENGTH characters.
+_MEMO_SIZE = 256
+_MEMO_LENGTH = 256
+
 # Patterns that every string of at least N characters satisfies (N given).
 _TRIVIAL_PATTERNS = {".*": 0, "[\\S\\s]*": 0, ".+": 1}
 
@@ -70,35 +84,43 @@ _TRIVIAL_PATTERNS = {".*": 0, "[\\S\\s]*": 0, ".+": 1}
 class _Compiler:
     def __init__(self) -> None:
         # validators being built (with placeholders): only touched under the lock
-        self._cache: dict[str, Validator] = {}
+        self._cache: dict[str, Pair] = {}
         # finished validators: read without the lock
-        self._done: dict[str, Validator] = {}
+        self._done: dict[str, Pair] = {}
         self._lock = threading.RLock()
 
     def compile(self, shape: Any) -> Validator:
+        return self.pair(shape)[0]
+
+    def pair(self, shape: Any) -> Pair:
         done = self._done.get(shape.name)
         if done is not None:
             return done
         with self._lock:  # another thread must never see a half-built validator
             return self._compile(shape)
 
-    def _compile(self, shape: Any) -> Validator:
+    def _compile(self, shape: Any) -> Pair:
         cached = self._cache.get(shape.name)
         if cached is not None:
             return cached
         # placeholder for (theoretical) recursive shapes
-        slot: list[Validator] = []
-        self._cache[shape.name] = lambda v, p, e: slot[0](v, p, e)
+        slot: list[Pair] = []
+        self._cache[shape.name] = (
+            lambda v, p, e: slot[0][0](v, p, e),
+            lambda v: slot[0][1](v),
+        )
         kind = shape.type_name
         builder = getattr(self, f"_{kind}", self._other)
-        fn: Validator = builder(shape)
+        fn: Pair = builder(shape)
         slot.append(fn)
         self._cache[shape.name] = fn
         self._done[shape.name] = fn
         return fn
 
-    def _structure(self, shape: Any) -> Validator:
-        by_name = {name: self.compile(m) for name, m in shape.members.items()}
+    def _structure(self, shape: Any) -> Pair:
+        pairs = {name: self.pair(m) for name, m in shape.members.items()}
+        by_name = {name: p[0] for name, p in pairs.items()}
+        fast_by_name = {name: p[1] for name, p in pairs.items()}
         required = tuple(shape.required_members)
         union = bool(getattr(shape, "is_tagged_union", False))
 
@@ -133,10 +155,39 @@ class _Compiler:
                     f"one of its members set ({names}), but {present} were set"
                 )
 
-        return check
+        get_fast = fast_by_name.get
 
-    def _list(self, shape: Any) -> Validator:
-        item_fn = self.compile(shape.member)
+        def ok(value: Any) -> bool:
+            if not isinstance(value, dict):
+                return False
+            for name in required:
+                if value.get(name) is None:
+                    return False
+            # every key declared and not null: then the members present are all the keys
+            if union and len(value) != 1:
+                return False
+            for name, item in value.items():
+                fn = get_fast(name)
+                if fn is None or item is None or not fn(item):
+                    return False
+            return True
+
+        if not required and not union:
+
+            def ok_plain(value: Any) -> bool:
+                if not isinstance(value, dict):
+                    return False
+                for name, item in value.items():
+                    fn = get_fast(name)
+                    if fn is None or item is None or not fn(item):
+                        return False
+                return True
+
+            return check, ok_plain
+        return check, ok
+
+    def _list(self, shape: Any) -> Pair:
+        item_fn, item_ok = self.pair(shape.member)
         lo = shape.metadata.get("min")
         hi = shape.metadata.get("max")
 
@@ -155,11 +206,22 @@ class _Compiler:
                 else:
                     item_fn(item, (path, i + 1), errors)
 
-        return check
+        n_lo = lo if lo is not None else 0
+        n_hi = hi if hi is not None else sys.maxsize
 
-    def _map(self, shape: Any) -> Validator:
-        key_fn = self.compile(shape.key)
-        value_fn = self.compile(shape.value)
+        def ok(value: Any) -> bool:
+            if not isinstance(value, list) or not n_lo <= len(value) <= n_hi:
+                return False
+            for item in value:
+                if item is None or not item_ok(item):
+                    return False
+            return True
+
+        return check, ok
+
+    def _map(self, shape: Any) -> Pair:
+        key_fn, key_ok = self.pair(shape.key)
+        value_fn, value_ok = self.pair(shape.value)
         lo = shape.metadata.get("min")
         hi = shape.metadata.get("max")
 
@@ -179,9 +241,20 @@ class _Compiler:
                 else:
                     value_fn(v, (path, k), errors)
 
-        return check
+        n_lo = lo if lo is not None else 0
+        n_hi = hi if hi is not None else sys.maxsize
 
-    def _string(self, shape: Any) -> Validator:
+        def ok(value: Any) -> bool:
+            if not isinstance(value, dict) or not n_lo <= len(value) <= n_hi:
+                return False
+            for k, v in value.items():
+                if v is None or not key_ok(k) or not value_ok(v):
+                    return False
+            return True
+
+        return check, ok
+
+    def _string(self, shape: Any) -> Pair:
         lo = shape.metadata.get("min")
         hi = shape.metadata.get("max")
         enum = tuple(shape.enum) if shape.enum else ()
@@ -205,9 +278,63 @@ class _Compiler:
             if pattern is not None and pattern.fullmatch(value) is None:
                 _fail(errors, value, path, f"satisfy regular expression pattern: {raw_pattern}")
 
-        return check
+        return check, self._string_ok(lo, hi, enum, pattern)
 
-    def _number(self, shape: Any, integral: bool) -> Validator:
+    @staticmethod
+    def _string_ok(
+        lo: int | None, hi: int | None, enum: tuple[str, ...], pattern: re.Pattern[str] | None
+    ) -> Check:
+        """The fast check of a string, specialised to the constraints it has."""
+        n_lo = lo if lo is not None else 0
+        n_hi = hi if hi is not None else sys.maxsize
+        if enum:
+            # the enum values that pass every other constraint: membership is the check
+            allowed = frozenset(
+                e
+                for e in enum
+                if n_lo <= len(e) <= n_hi and (pattern is None or pattern.fullmatch(e))
+            )
+
+            def ok_enum(value: Any) -> bool:
+                return isinstance(value, str) and value in allowed
+
+            return ok_enum
+        if pattern is not None:
+            fullmatch = pattern.fullmatch
+            # short plain strings already found valid (requests repeat ARNs and names):
+            # a dict lookup instead of a regex match; bounded, emptied when full
+            seen: dict[str, None] = {}
+
+            def ok_pattern(value: Any) -> bool:
+                if type(value) is str and len(value) <= _MEMO_LENGTH:
+                    if value in seen:
+                        return True
+                    if not n_lo <= len(value) <= n_hi or fullmatch(value) is None:
+                        return False
+                    if len(seen) >= _MEMO_SIZE:
+                        seen.clear()
+                    seen[value] = None
+                    return True
+                return (
+                    isinstance(value, str)
+                    and n_lo <= len(value) <= n_hi
+                    and fullmatch(value) is not None
+                )
+
+            return ok_pattern
+        if lo is None and hi is None:
+
+            def ok_any(value: Any) -> bool:
+                return isinstance(value, str)
+
+            return ok_any
+
+        def ok_sized(value: Any) -> bool:
+            return isinstance(value, str) and n_lo <= len(value) <= n_hi
+
+        return ok_sized
+
+    def _number(self, shape: Any, integral: bool) -> Pair:
         lo = shape.metadata.get("min")
         hi = shape.metadata.get("max")
         kind = "an integer" if integral else "a number"
@@ -225,39 +352,59 @@ class _Compiler:
             if hi is not None and value > hi:
                 _fail(errors, value, path, f"have value less than or equal to {hi}")
 
-        return check
+        types: type | tuple[type, ...] = int if integral else (int, float)
 
-    def _integer(self, shape: Any) -> Validator:
+        def ok(value: Any) -> bool:
+            if isinstance(value, bool) or not isinstance(value, types):
+                return False
+            if value != value:  # NaN
+                return False
+            if lo is not None and value < lo:
+                return False
+            return hi is None or not value > hi
+
+        return check, ok
+
+    def _integer(self, shape: Any) -> Pair:
         return self._number(shape, True)
 
-    def _long(self, shape: Any) -> Validator:
+    def _long(self, shape: Any) -> Pair:
         return self._number(shape, True)
 
-    def _double(self, shape: Any) -> Validator:
+    def _double(self, shape: Any) -> Pair:
         return self._number(shape, False)
 
-    def _float(self, shape: Any) -> Validator:
+    def _float(self, shape: Any) -> Pair:
         return self._number(shape, False)
 
-    def _boolean(self, shape: Any) -> Validator:
+    def _boolean(self, shape: Any) -> Pair:
         def check(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, bool):
                 _fail(errors, value, path, "be a boolean")
 
-        return check
+        def ok(value: Any) -> bool:
+            return isinstance(value, bool)
 
-    def _timestamp(self, shape: Any) -> Validator:
+        return check, ok
+
+    def _timestamp(self, shape: Any) -> Pair:
         def check(value: Any, path: Path, errors: list[str]) -> None:
             if not isinstance(value, _dt.datetime):
                 _fail(errors, value, path, "be a timestamp")
 
-        return check
+        def ok(value: Any) -> bool:
+            return isinstance(value, _dt.datetime)
 
-    def _other(self, shape: Any) -> Validator:
+        return check, ok
+
+    def _other(self, shape: Any) -> Pair:
         def check(value: Any, path: Path, errors: list[str]) -> None:
             return None
 
-        return check
+        def ok(value: Any) -> bool:
+            return True
+
+        return check, ok
 
 
 _COMPILER = _Compiler()
@@ -279,6 +426,9 @@ def validate(shape: Any, params: dict[str, Any]) -> None:
     """Raise ``ValidationException`` naming every member of ``params`` that breaks ``shape``."""
     if shape is None:
         return
+    full, ok = _COMPILER.pair(shape)
+    if ok(params):  # the common case: valid and clean, checked without allocating
+        return
     errors: list[str] = []
-    validator_for(shape)(params, "", errors)
+    full(params, "", errors)
     raise_if_invalid(errors)

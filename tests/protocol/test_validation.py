@@ -105,3 +105,60 @@ def test_undeclared_and_null_nested_members_are_dropped_not_echoed() -> None:
         "databaseName": "d",
     }
     assert all(set(c) == {"columnName", "columnTypes"} for c in dataset["inputConfig"]["schema"])
+
+
+_INPUT_SHAPES = sorted(
+    (s.input_shape for s in operation_specs().values() if s.input_shape is not None),
+    key=lambda shape: shape.name,
+)
+
+
+def _junk() -> Any:
+    from hypothesis import strategies as st
+
+    leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    return st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
+
+
+@pytest.mark.parametrize("shape", _INPUT_SHAPES, ids=lambda shape: shape.name)
+def test_the_fast_check_agrees_with_the_full_validator(shape: Any) -> None:
+    """The fast check says yes only to what the full validator accepts untouched, and
+    says yes to every valid, clean value."""
+    import copy
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from cleanroomsml_mock.validation import _COMPILER
+
+    from ..shapes import value_strategy
+
+    full, ok = _COMPILER.pair(shape)
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.one_of(value_strategy(shape, "ms"), _junk()), st.data())
+    def run(value: Any, data: Any) -> None:
+        if isinstance(value, dict) and data.draw(st.booleans()):
+            value = {**value, **data.draw(st.dictionaries(st.text(max_size=12), _junk()))}
+        before = copy.deepcopy(value)
+        fast = ok(value)
+        assert value == before  # the fast check never changes anything
+        errors: list[str] = []
+        full(value, "", errors)
+        if fast:
+            assert errors == [] and value == before
+
+    run()
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(value_strategy(shape, "ms"))
+    def valid(value: Any) -> None:
+        assert ok(value)
+
+    valid()
