@@ -1,14 +1,17 @@
 """Shared test set-up: no test may reach the network, every response the mock serves is
-checked against the model, and a few fixtures."""
+checked against the model, hypothesis is deterministic, and a few fixtures."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
+
 
 from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
 from cleanroomsml_mock.calls import Call, CallList
@@ -17,6 +20,13 @@ from .builders import REGION
 from .shapes import assert_declared_error, assert_valid_output
 
 pytest_plugins = ["pytester"]
+
+# No test may pass or fail by luck: hypothesis draws the same examples on every run and
+# keeps no example database (a database replays whatever an earlier run happened to
+# find). HYPOTHESIS_PROFILE=explore draws fresh random examples, to hunt for new bugs.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None, max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 _real_connect = socket.socket.connect
 
