@@ -319,7 +319,7 @@ class CleanRoomsMLMock:
     def inject_error(
         self,
         operation: str,
-        code: str = "ThrottlingException",
+        code: str | None = None,
         *,
         message: str | None = None,
         count: int | None = 1,
@@ -327,7 +327,10 @@ class CleanRoomsMLMock:
     ) -> None:
         """Answer the next ``count`` calls of ``operation`` (e.g. ``"GetTrainedModel"``)
         with the modelled error ``code`` (``count=None``: every call until
-        ``clear_errors``). The call has no effect; only errors the operation declares
+        ``clear_errors``). Without ``code``: ``ThrottlingException`` where the operation
+        declares it, else the first of ``InternalServiceException`` and
+        ``AccessDeniedException`` it declares (the declared errors depend on the botocore
+        release installed). The call has no effect; only errors the operation declares
         are accepted (``ValueError`` otherwise). ``extra`` adds members the error shape
         declares, e.g. ``quotaName=``/``quotaValue=``."""
         self._require_world().inject_error(operation, code, message=message, count=count, **extra)

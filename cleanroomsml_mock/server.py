@@ -405,7 +405,7 @@ class MockServerApp:
         extra = {k: fields[k] for k in ("quotaName", "quotaValue") if fields.get(k) is not None}
         self.world.inject_error(
             fields["operation"],
-            fields.get("code") or "ThrottlingException",
+            fields.get("code") or None,
             message=fields.get("message"),
             count=fields["count"] if "count" in fields else 1,  # null: every call
             **extra,

@@ -140,7 +140,7 @@ class World:
     def inject_error(
         self,
         operation: str,
-        code: str = "ThrottlingException",
+        code: str | None = None,
         *,
         message: str | None = None,
         count: int | None = 1,

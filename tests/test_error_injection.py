@@ -13,19 +13,39 @@ from botocore.config import Config
 
 from cleanroomsml_mock import CleanRoomsMLMock, ThreadedServer
 
-from .builders import make_algorithm, make_training_dataset
+from .builders import MEMBERSHIP, make_algorithm, make_trained_model, make_training_dataset
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def test_next_call_fails_then_the_service_recovers(mock: CleanRoomsMLMock) -> None:
     client = boto3.client("cleanroomsml", region_name="us-east-1", config=NO_RETRIES)
-    arn = make_training_dataset(client)
-    mock.inject_error("GetTrainingDataset", "ThrottlingException", message="slow down")
+    model = make_trained_model(client)
+    mock.inject_error("GetTrainedModel", "ThrottlingException", message="slow down")
+    get = {"trainedModelArn": model["trainedModelArn"], "membershipIdentifier": MEMBERSHIP}
     with pytest.raises(client.exceptions.ThrottlingException) as exc:
-        client.get_training_dataset(trainingDatasetArn=arn)
+        client.get_trained_model(**get)
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
     assert "slow down" in str(exc.value)
+    assert client.get_trained_model(**get)["status"] == "ACTIVE"
+
+
+def test_the_default_error_is_one_the_operation_declares(mock: CleanRoomsMLMock) -> None:
+    """Without a code, the injected error follows the installed model: a throttle where
+    the operation declares one (GetTrainingDataset does from botocore 1.44 on), else the
+    first of InternalServiceException and AccessDeniedException it declares."""
+    client = boto3.client("cleanroomsml", region_name="us-east-1", config=NO_RETRIES)
+    arn = make_training_dataset(client)
+    declared = client.meta.service_model.operation_model("GetTrainingDataset").error_shapes
+    codes = {shape.name for shape in declared}
+    expected = next(
+        code
+        for code in ("ThrottlingException", "InternalServiceException", "AccessDeniedException")
+        if code in codes
+    )
+    mock.inject_error("GetTrainingDataset")
+    with pytest.raises(getattr(client.exceptions, expected)):
+        client.get_training_dataset(trainingDatasetArn=arn)
     assert client.get_training_dataset(trainingDatasetArn=arn)["trainingDatasetArn"] == arn
 
 
@@ -58,9 +78,9 @@ def test_botocore_retries_a_throttle_and_succeeds(mock: CleanRoomsMLMock) -> Non
         region_name="us-east-1",
         config=Config(retries={"max_attempts": 3, "mode": "standard"}),
     )
-    mock.inject_error("ListTrainingDatasets", "ThrottlingException", count=1)
-    assert client.list_training_datasets()["trainingDatasets"] == []
-    assert [c.status for c in mock.calls.of("ListTrainingDatasets")] == [429, 200]
+    mock.inject_error("ListTrainedModels", "ThrottlingException", count=1)
+    assert client.list_trained_models(membershipIdentifier=MEMBERSHIP)["trainedModels"] == []
+    assert [c.status for c in mock.calls.of("ListTrainedModels")] == [429, 200]
 
 
 def test_only_declared_errors_can_be_injected(mock: CleanRoomsMLMock) -> None:
@@ -81,7 +101,7 @@ def test_validation_still_comes_first(mock: CleanRoomsMLMock) -> None:
 
 def test_reset_drops_injected_errors(mock: CleanRoomsMLMock) -> None:
     client = boto3.client("cleanroomsml", region_name="us-east-1", config=NO_RETRIES)
-    mock.inject_error("ListTrainingDatasets", "ThrottlingException", count=None)
+    mock.inject_error("ListTrainingDatasets", "AccessDeniedException", count=None)
     mock.reset()
     assert client.list_training_datasets()["trainingDatasets"] == []
 
@@ -110,12 +130,12 @@ def test_server_error_endpoint() -> None:
         )
         status, _ = _post(
             f"{server.endpoint_url}/_mock/errors",
-            {"operation": "ListTrainingDatasets", "code": "ThrottlingException"},
+            {"operation": "ListTrainedModels", "code": "ThrottlingException"},
         )
         assert status == 200
         with pytest.raises(client.exceptions.ThrottlingException):
-            client.list_training_datasets()
-        assert client.list_training_datasets()["trainingDatasets"] == []
+            client.list_trained_models(membershipIdentifier=MEMBERSHIP)
+        assert client.list_trained_models(membershipIdentifier=MEMBERSHIP)["trainedModels"] == []
         status, body = _post(
             f"{server.endpoint_url}/_mock/errors",
             {"operation": "ListTrainingDatasets", "code": "ResourceNotFoundException"},

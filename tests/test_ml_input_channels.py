@@ -29,7 +29,7 @@ def test_create_get_round_trips_everything(client: Any) -> None:
     channel = input_channel(
         computeConfiguration={
             "worker": {
-                "type": "CR.8X",
+                "type": "CR.4X",  # CR.8X is only in models from botocore 1.44 on
                 "number": 16,
                 "properties": {"spark": {"spark.executor.memory": "8g"}},
             }
