@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         AccessDeniedException,
         ConflictException,
         InternalServiceException,
+        MockBugError,
         ResourceNotFoundException,
         ServiceError,
         ServiceQuotaExceededException,
@@ -46,6 +47,7 @@ _LAZY = {
     "ServiceQuotaExceededException": "errors",
     "ThrottlingException": "errors",
     "InternalServiceException": "errors",
+    "MockBugError": "errors",
     "audience_export_job_arn": "backend.audience_jobs",
 }
 
@@ -69,6 +71,7 @@ __all__ = [
     "ConflictException",
     "InternalServiceException",
     "Lifecycle",
+    "MockBugError",
     "ResourceNotFoundException",
     "ServiceError",
     "ServiceQuotaExceededException",

@@ -28,11 +28,11 @@ is not a GET, so a restart loses nothing that was acknowledged.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -44,6 +44,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from . import __version__
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .dispatch import dispatch
+from .errors import MockBugError
+from .ids import request_id
 from .lifecycle import Lifecycle
 from .protocol import WireRequest, WireResponse
 from .state import StateFileError, dump_world
@@ -64,6 +66,9 @@ _JSON_TYPES = frozenset(
 )
 _StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
+logger = logging.getLogger("cleanroomsml_mock.server")
+"""Where the server logs the traceback of a bug of the mock (its 500 answer has none)."""
+
 
 def _json(status: int, document: Any, headers: dict[str, str] | None = None) -> WireResponse:
     out = {"Content-Type": "application/json"}
@@ -73,6 +78,29 @@ def _json(status: int, document: Any, headers: dict[str, str] | None = None) -> 
 
 def _error(status: int, code: str, message: str, **headers: str) -> WireResponse:
     return _json(status, {"code": code, "message": message}, {"x-amzn-ErrorType": code, **headers})
+
+
+def _mock_bug(exc: BaseException, where: str, request: str) -> WireResponse:
+    """The 500 answer to a bug of the mock: an ``InternalServiceException`` (the modelled
+    500, so SDKs map it) that says it is a mock bug, with no file paths; the traceback goes
+    to the server's log, under the answer's request id."""
+    rid = request_id()
+    cause = exc.__cause__ if isinstance(exc, MockBugError) and exc.__cause__ else exc
+    logger.error(
+        "cleanroomsml-mock bug while serving %s (%s, request %s)",
+        where,
+        request,
+        rid,
+        exc_info=cause,
+    )
+    return _error(
+        500,
+        "InternalServiceException",
+        f"cleanroomsml-mock bug while serving {where}: {type(cause).__name__}. This is a bug "
+        f"of the mock, not an answer of the service; the traceback is in the server's log "
+        f"(request {rid}).",
+        **{"x-amzn-RequestId": rid},
+    )
 
 
 class _BadRequest(Exception):
@@ -144,13 +172,8 @@ class MockServerApp:
         try:
             response = self.handle(environ)
         except Exception as exc:  # a bug of the mock; say so, keep serving
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            response = _error(
-                500,
-                "InternalServiceException",
-                f"cleanroomsml-mock server error: {type(exc).__name__}: {exc} "
-                f"({where.filename}:{where.lineno})",
-            )
+            request = f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '/')}"
+            response = _mock_bug(exc, "a request", request)
         reason = HTTP_STATUS_CODES.get(response.status, "Unknown")
         headers = list(response.headers.items())
         headers.append(("Content-Length", str(len(response.body))))
@@ -177,7 +200,10 @@ class MockServerApp:
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "localhost")
         url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{raw_uri}"
-        response = dispatch(self.world, WireRequest(method, url, headers, body))
+        try:
+            response = dispatch(self.world, WireRequest(method, url, headers, body))
+        except MockBugError as bug:  # recorded once by dispatch; a 500, never a traceback
+            response = _mock_bug(bug, bug.operation, f"{method} {raw_uri.split('?', 1)[0]}")
         if method != "GET" and response.status < 300:
             self.save()
         calls = self.world.calls
