@@ -39,7 +39,13 @@ from types import TracebackType
 from typing import Any
 
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import (
+    BaseWSGIServer,
+    WSGIRequestHandler,
+    get_sockaddr,
+    make_server,
+    select_address_family,
+)
 
 from . import __version__
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
@@ -569,12 +575,50 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, or an ``OSError`` naming the address.
+
+    Bound here rather than by werkzeug, which prints its own text and calls
+    ``sys.exit(1)`` when the address is busy or cannot be assigned. The address family and
+    address are werkzeug's (``select_address_family``/``get_sockaddr``), as is the queue
+    size; ``SO_REUSEADDR`` as ``http.server`` sets it (not on Windows, where it would let
+    two servers share a port).
+    """
+    family = select_address_family(host, port)
+    shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+    sock: socket.socket | None = None
+    try:
+        address = get_sockaddr(host, port, family)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        if os.name != "nt":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BaseWSGIServer.request_queue_size)
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        message = f"cannot listen on {shown}: {exc.strerror or exc}"
+        if exc.errno is None:
+            raise OSError(message) from exc
+        raise OSError(exc.errno, message) from exc
+    return sock
+
+
 def build_server(
     app: MockServerApp, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
 ) -> BaseWSGIServer:
-    """A threaded werkzeug server for ``app``, bound (port 0 picks a free port)."""
+    """A threaded werkzeug server for ``app``, bound (port 0 picks a free port).
+
+    An address in use or that cannot be bound is an ``OSError`` naming ``host:port``.
+    """
     handler = _VerboseHandler if verbose else _Handler
-    server = make_server(host, port, app, threaded=True, request_handler=handler)
+    with _listen(host, port) as sock:  # werkzeug serves a duplicate of it
+        server = make_server(
+            host, port, app, threaded=True, request_handler=handler, fd=sock.fileno()
+        )
+    # what http.server's own bind would have set
+    server.server_name = host
+    server.server_port = server.port
     _connections(server)
     return server
 
@@ -588,7 +632,8 @@ class ThreadedServer:
     ``world`` lets the server share state with an in-process mock (``m._world``); by
     default it has its own. With ``state_file``, state is loaded at start (if the file
     exists) and saved at start (a path that cannot be written is a ``StateFileError``),
-    after every acknowledged change and at stop.
+    after every acknowledged change and at stop. ``start()`` on an address in use, or one
+    that cannot be bound, raises ``OSError`` naming ``host:port``.
     """
 
     def __init__(
@@ -662,7 +707,7 @@ class ThreadedServer:
     def port(self) -> int:
         if self._server is None:
             return self._port
-        return int(self._server.server_port)
+        return int(self._server.port)
 
     @property
     def endpoint_url(self) -> str:
@@ -715,9 +760,9 @@ def run(
             file=sys.stderr,
         )
         return 2
-    except OSError as exc:
-        print(f"cleanroomsml-mock: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:  # the address is in use or cannot be bound: one line
+        print(f"cleanroomsml-mock: not starting: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
     def _terminate(signum: int, frame: Any) -> None:
         raise SystemExit(0)
