@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         AccessDeniedException,
         ConflictException,
         InternalServiceException,
+        MockBugError,
         ResourceNotFoundException,
         ServiceError,
         ServiceQuotaExceededException,
@@ -45,6 +46,7 @@ _LAZY = {
     "ServiceQuotaExceededException": "errors",
     "ThrottlingException": "errors",
     "InternalServiceException": "errors",
+    "MockBugError": "errors",
     "audience_export_job_arn": "backend.audience_jobs",
 }
 
@@ -81,6 +83,7 @@ __all__ = [
     "ConflictException",
     "InternalServiceException",
     "Lifecycle",
+    "MockBugError",
     "ResourceNotFoundException",
     "ServiceError",
     "ServiceQuotaExceededException",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import MockBugError, ServiceError
 
 
 @dataclass(slots=True)
@@ -15,7 +18,9 @@ class Call:
     region: str
     status: int
     response: Any = None  # the response document (dict) on success
-    error: Any = None  # the ServiceError on failure
+    # on failure: the ServiceError answered, or the MockBugError of a bug of the mock
+    # (status 500; the exception the mock hit is its __cause__)
+    error: ServiceError | MockBugError | None = None
 
     @property
     def succeeded(self) -> bool:

@@ -1,8 +1,10 @@
 """Command line (also ``python -m cleanroomsml_mock``):
 
+- ``cleanroomsml-mock --version``: ``cleanroomsml-mock <version>``;
 - ``cleanroomsml-mock demo``: run the whole workflow against the mock and narrate it;
 - ``cleanroomsml-mock serve [--host 127.0.0.1] [--port 5000] [--state-file PATH]``: the
-  mock as an HTTP server for the AWS CLI, other SDKs and other processes.
+  mock as an HTTP server for the AWS CLI, other SDKs and other processes. A port in use
+  (or an address that cannot be bound) is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from . import __version__
 from .config import DEFAULT_ACCOUNT_ID
 
 
@@ -17,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cleanroomsml-mock", description="In-process mock of AWS Clean Rooms ML"
     )
+    parser.add_argument("--version", action="version", version=f"cleanroomsml-mock {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run the whole workflow against the mock and narrate it")
     serve = commands.add_parser(

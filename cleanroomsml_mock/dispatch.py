@@ -2,16 +2,19 @@
 
 route -> parse -> validate -> identify -> backend method (under the world's lock)
 -> paginate -> serialise, or render the error. Records the call.
+
+Any other exception is a bug of the mock: the call is recorded once (status 500, its error
+a ``MockBugError`` chained to the exception) and the ``MockBugError`` is raised. In-process
+it reaches the caller (botocore does not retry it); the server turns it into a 500.
 """
 
 from __future__ import annotations
 
 import json
-import traceback
 from typing import Any
 
 from .calls import Call
-from .errors import InternalServiceException, NotImplementedYet, ServiceError
+from .errors import MockBugError, NotImplementedYet, ServiceError
 from .faults import take
 from .identity import resolve
 from .ids import request_id
@@ -72,7 +75,10 @@ def _invoke(
 
 
 def dispatch(world: World, request: WireRequest) -> WireResponse:
-    """Answer one HTTP request to the Clean Rooms ML API from ``world``."""
+    """Answer one HTTP request to the Clean Rooms ML API from ``world``.
+
+    Raises ``MockBugError`` (chained to the original exception) on a bug of the mock.
+    """
     response = _answer(world, request)
     # like the service, every answer (success or error) names its request
     response.headers["x-amzn-RequestId"] = request_id()
@@ -100,16 +106,16 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
             )
         )
         return response
-    except Exception as exc:  # a bug of the mock: say so, never a bare traceback
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        internal = InternalServiceException(
-            f"cleanroomsml-mock internal error in {spec.name if spec else 'routing'}: "
-            f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno})"
+    except Exception as exc:  # a bug of the mock: raised to the caller, never retried
+        operation = spec.name if spec else "Unknown"
+        bug = MockBugError(
+            f"cleanroomsml-mock bug while serving {operation}: {type(exc).__name__}: {exc} "
+            "(not an answer of the service; the traceback is this exception's __cause__)",
+            operation,
         )
-        world.calls.record(
-            Call(spec.name if spec else "Unknown", params, account, region, 500, None, internal)
-        )
-        return serialize_error(internal, _error_shape(internal.code))
+        bug.__cause__ = exc
+        world.calls.record(Call(operation, params, account, region, 500, None, bug))
+        raise bug from exc
     status = spec.response_code
     world.calls.record(Call(spec.name, params, account, region, status, document, None))
     if document is None:

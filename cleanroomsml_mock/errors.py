@@ -84,6 +84,28 @@ class NotImplementedYet(ServiceError):
     sender_fault = False
 
 
+class MockBugError(Exception):
+    """A bug of cleanroomsml-mock itself, not an answer of the service.
+
+    Raised to the caller of an in-process call, chained (``__cause__``) to the exception the
+    mock hit, and never retried by botocore (it is not a connection or HTTP error). In
+    server mode it is an HTTP 500 ``InternalServiceException`` whose message says it is a
+    mock bug; the traceback goes to the server's log. ``code``, ``status`` and ``message``
+    mirror ``ServiceError`` so that ``m.calls`` entries read alike.
+    """
+
+    code: ClassVar[str] = "MockBugError"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, operation: str = "Unknown") -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
 MODELLED_ERRORS: dict[str, type[ServiceError]] = {
     cls.code: cls
     for cls in (
@@ -102,6 +124,7 @@ __all__ = [
     "AccessDeniedException",
     "ConflictException",
     "InternalServiceException",
+    "MockBugError",
     "NotImplementedYet",
     "ResourceNotFoundException",
     "ServiceError",

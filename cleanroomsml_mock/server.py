@@ -28,22 +28,30 @@ is not a GET, so a restart loses nothing that was acknowledged.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import (
+    BaseWSGIServer,
+    WSGIRequestHandler,
+    get_sockaddr,
+    make_server,
+    select_address_family,
+)
 
 from . import __version__
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .dispatch import dispatch
+from .errors import MockBugError
+from .ids import request_id
 from .lifecycle import Lifecycle
 from .protocol import WireRequest, WireResponse
 from .state import StateFileError, dump_world
@@ -64,6 +72,9 @@ _JSON_TYPES = frozenset(
 )
 _StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
+logger = logging.getLogger("cleanroomsml_mock.server")
+"""Where the server logs the traceback of a bug of the mock (its 500 answer has none)."""
+
 
 def _json(status: int, document: Any, headers: dict[str, str] | None = None) -> WireResponse:
     out = {"Content-Type": "application/json"}
@@ -73,6 +84,29 @@ def _json(status: int, document: Any, headers: dict[str, str] | None = None) -> 
 
 def _error(status: int, code: str, message: str, **headers: str) -> WireResponse:
     return _json(status, {"code": code, "message": message}, {"x-amzn-ErrorType": code, **headers})
+
+
+def _mock_bug(exc: BaseException, where: str, request: str) -> WireResponse:
+    """The 500 answer to a bug of the mock: an ``InternalServiceException`` (the modelled
+    500, so SDKs map it) that says it is a mock bug, with no file paths; the traceback goes
+    to the server's log, under the answer's request id."""
+    rid = request_id()
+    cause = exc.__cause__ if isinstance(exc, MockBugError) and exc.__cause__ else exc
+    logger.error(
+        "cleanroomsml-mock bug while serving %s (%s, request %s)",
+        where,
+        request,
+        rid,
+        exc_info=cause,
+    )
+    return _error(
+        500,
+        "InternalServiceException",
+        f"cleanroomsml-mock bug while serving {where}: {type(cause).__name__}. This is a bug "
+        f"of the mock, not an answer of the service; the traceback is in the server's log "
+        f"(request {rid}).",
+        **{"x-amzn-RequestId": rid},
+    )
 
 
 class _BadRequest(Exception):
@@ -144,13 +178,8 @@ class MockServerApp:
         try:
             response = self.handle(environ)
         except Exception as exc:  # a bug of the mock; say so, keep serving
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            response = _error(
-                500,
-                "InternalServiceException",
-                f"cleanroomsml-mock server error: {type(exc).__name__}: {exc} "
-                f"({where.filename}:{where.lineno})",
-            )
+            request = f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '/')}"
+            response = _mock_bug(exc, "a request", request)
         reason = HTTP_STATUS_CODES.get(response.status, "Unknown")
         headers = list(response.headers.items())
         headers.append(("Content-Length", str(len(response.body))))
@@ -177,7 +206,10 @@ class MockServerApp:
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "localhost")
         url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{raw_uri}"
-        response = dispatch(self.world, WireRequest(method, url, headers, body))
+        try:
+            response = dispatch(self.world, WireRequest(method, url, headers, body))
+        except MockBugError as bug:  # recorded once by dispatch; a 500, never a traceback
+            response = _mock_bug(bug, bug.operation, f"{method} {raw_uri.split('?', 1)[0]}")
         if method != "GET" and response.status < 300:
             self.save()
         calls = self.world.calls
@@ -543,12 +575,50 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, or an ``OSError`` naming the address.
+
+    Bound here rather than by werkzeug, which prints its own text and calls
+    ``sys.exit(1)`` when the address is busy or cannot be assigned. The address family and
+    address are werkzeug's (``select_address_family``/``get_sockaddr``), as is the queue
+    size; ``SO_REUSEADDR`` as ``http.server`` sets it (not on Windows, where it would let
+    two servers share a port).
+    """
+    family = select_address_family(host, port)
+    shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+    sock: socket.socket | None = None
+    try:
+        address = get_sockaddr(host, port, family)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        if os.name != "nt":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BaseWSGIServer.request_queue_size)
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        message = f"cannot listen on {shown}: {exc.strerror or exc}"
+        if exc.errno is None:
+            raise OSError(message) from exc
+        raise OSError(exc.errno, message) from exc
+    return sock
+
+
 def build_server(
     app: MockServerApp, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
 ) -> BaseWSGIServer:
-    """A threaded werkzeug server for ``app``, bound (port 0 picks a free port)."""
+    """A threaded werkzeug server for ``app``, bound (port 0 picks a free port).
+
+    An address in use or that cannot be bound is an ``OSError`` naming ``host:port``.
+    """
     handler = _VerboseHandler if verbose else _Handler
-    server = make_server(host, port, app, threaded=True, request_handler=handler)
+    with _listen(host, port) as sock:  # werkzeug serves a duplicate of it
+        server = make_server(
+            host, port, app, threaded=True, request_handler=handler, fd=sock.fileno()
+        )
+    # what http.server's own bind would have set
+    server.server_name = host
+    server.server_port = server.port
     _connections(server)
     return server
 
@@ -562,7 +632,8 @@ class ThreadedServer:
     ``world`` lets the server share state with an in-process mock (``m._world``); by
     default it has its own. With ``state_file``, state is loaded at start (if the file
     exists) and saved at start (a path that cannot be written is a ``StateFileError``),
-    after every acknowledged change and at stop.
+    after every acknowledged change and at stop. ``start()`` on an address in use, or one
+    that cannot be bound, raises ``OSError`` naming ``host:port``.
     """
 
     def __init__(
@@ -636,7 +707,7 @@ class ThreadedServer:
     def port(self) -> int:
         if self._server is None:
             return self._port
-        return int(self._server.server_port)
+        return int(self._server.port)
 
     @property
     def endpoint_url(self) -> str:
@@ -689,9 +760,9 @@ def run(
             file=sys.stderr,
         )
         return 2
-    except OSError as exc:
-        print(f"cleanroomsml-mock: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:  # the address is in use or cannot be bound: one line
+        print(f"cleanroomsml-mock: not starting: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
     def _terminate(signum: int, frame: Any) -> None:
         raise SystemExit(0)

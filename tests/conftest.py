@@ -15,6 +15,7 @@ from hypothesis import settings
 
 from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
 from cleanroomsml_mock.calls import Call, CallList
+from cleanroomsml_mock.errors import MockBugError
 
 from .builders import REGION
 from .shapes import assert_declared_error, assert_valid_output
@@ -46,10 +47,14 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def served_responses_conform(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call]]:
+def served_responses_conform(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[list[Call]]:
     """Every call any mock serves during a test is checked against the model afterwards:
     a success must validate against the operation's output shape, an error must be one
-    the operation declares (or the 501 of an unimplemented operation)."""
+    the operation declares (or the 501 of an unimplemented operation). A bug of the mock
+    fails the test unless it is marked ``mock_bug`` (it provokes one on purpose)."""
+    bugs_expected = request.node.get_closest_marker("mock_bug") is not None
     served: list[Call] = []
     original = CallList.record
 
@@ -60,6 +65,9 @@ def served_responses_conform(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[C
     monkeypatch.setattr(CallList, "record", record)
     yield served
     for call in served:
+        if isinstance(call.error, MockBugError):
+            assert bugs_expected, f"the mock hit a bug: {call.error}"
+            continue
         if call.operation == "Unknown":  # matched no route: no operation to check against
             continue
         if call.error is None:
