@@ -46,6 +46,7 @@ __all__ = [
     "Decision",
     "Policy",
     "PolicyError",
+    "Principals",
     "Request",
     "Statement",
     "allows",
@@ -862,8 +863,10 @@ def _principal_listed(principals: Principals, request: Request) -> bool:
     if principals.everyone or request.principal_account in principals.accounts:
         return True
     arn = request.principal_arn
-    if arn is None or _ROOT_ARN.fullmatch(arn):
+    if arn is None:
         return any(_arn_account(a) == request.principal_account for a in principals.arns)
+    if _ROOT_ARN.fullmatch(arn):
+        return False  # the root user is named by its account only
     return arn in principals.arns or _session_role(arn) in principals.arns
 
 
