@@ -12,7 +12,6 @@ import boto3
 import pytest
 from hypothesis import settings
 
-
 from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
 from cleanroomsml_mock.calls import Call, CallList
 from cleanroomsml_mock.errors import MockBugError
