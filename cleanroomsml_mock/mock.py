@@ -25,7 +25,7 @@ from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .errors import ServiceError
 from .lifecycle import Lifecycle
 from .quotas import quota_value
-from .store import World
+from .world import World
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -57,7 +57,7 @@ from .protocol import WireRequest, WireResponse
 from .state import StateFileError, dump_world
 from .state import load as load_state
 from .state import save as save_state
-from .store import World
+from .world import World
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """The largest request body served; a larger one is refused with 413."""
