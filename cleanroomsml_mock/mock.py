@@ -1,11 +1,9 @@
 """``mock_cleanroomsml`` and its handle: start/stop, nesting, the decorator forms, and the
 test-facing controls (reset, calls, set_status, advance, add_membership).
 
-Active mocks form a stack. When it goes from empty to one, a new ``World`` is made, the
-hooks go in and fake credentials go into the environment (only if none are set); when it
-goes back to empty, the hooks come out and the environment is restored. Nested handles
-share the world; the innermost supplies the options (default account, lifecycle mode).
-Any thread's clients see the active mock (it is process-global, not thread-local).
+Which mock is active, the world the active handles share and the hooks that go in while
+one is, are kept by active.py; a handle pushes itself there on ``start`` and removes
+itself on ``stop``.
 """
 
 from __future__ import annotations
@@ -13,13 +11,13 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-import threading
 import unittest
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import interceptor, raw_requests
+from . import active as active_mocks
+from . import interceptor, raw_requests  # noqa: F401  (imported for their hooks: active.py)
 from .calls import CallList
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .errors import ServiceError
@@ -30,47 +28,6 @@ from .world import World
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
-
-_FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": "FOOBARKEY",
-    "AWS_SECRET_ACCESS_KEY": "FOOBARSECRET",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-_stack: list[CleanRoomsMLMock] = []
-_stack_lock = threading.RLock()
-_world: World | None = None
-_saved_env: dict[str, str | None] = {}
-
-
-def active_world() -> World | None:
-    """The world of the active mock, or None (read on every intercepted call)."""
-    return _world
-
-
-interceptor.current_world = active_world
-
-
-def _patch_env() -> None:
-    _saved_env.clear()
-    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
-        keys = ["AWS_DEFAULT_REGION"]
-    else:
-        keys = list(_FAKE_ENV)
-    for key in keys:
-        if key == "AWS_DEFAULT_REGION" and (os.environ.get(key) or os.environ.get("AWS_REGION")):
-            continue
-        _saved_env[key] = os.environ.get(key)
-        os.environ[key] = _FAKE_ENV[key]
-
-
-def _restore_env() -> None:
-    for key, value in _saved_env.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    _saved_env.clear()
 
 
 class CleanRoomsMLMock:
@@ -100,39 +57,14 @@ class CleanRoomsMLMock:
 
     @property
     def active(self) -> bool:
-        return self in _stack
+        return active_mocks.is_active(self)
 
     def start(self) -> CleanRoomsMLMock:
-        global _world
-        with _stack_lock:
-            if self in _stack:
-                return self
-            if not _stack:
-                _world = World(self.config)
-                interceptor.install_builtin_handlers()
-                interceptor.patch_endpoint()
-                raw_requests.start()
-                _patch_env()
-            assert _world is not None
-            _world.config = self.config
-            self._world = _world
-            _stack.append(self)
+        self._world = active_mocks.start(self, self.config)
         return self
 
     def stop(self) -> None:
-        global _world
-        with _stack_lock:
-            if self not in _stack:
-                return
-            _stack.remove(self)
-            if _stack:
-                assert _world is not None
-                _world.config = _stack[-1].config
-                return
-            _world = None
-            interceptor.unpatch_endpoint()
-            raw_requests.stop()
-            _restore_env()
+        active_mocks.stop(self)
 
     def __enter__(self) -> CleanRoomsMLMock:
         return self.start()
@@ -434,4 +366,4 @@ def mock_cleanroomsml(
     return handle(func)
 
 
-__all__ = ["CleanRoomsMLMock", "ServiceError", "active_world", "mock_cleanroomsml"]
+__all__ = ["CleanRoomsMLMock", "ServiceError", "mock_cleanroomsml"]

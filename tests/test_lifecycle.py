@@ -276,7 +276,7 @@ def test_lookalike_records_hold_json_friendly_state(client: Any, mock: CleanRoom
     import datetime as dt
     import json
 
-    from cleanroomsml_mock.mock import active_world
+    from cleanroomsml_mock.active import world as active_world
     from cleanroomsml_mock.records import RECORD_TYPES
 
     from .builders import client_for, start_policy
