@@ -49,6 +49,7 @@ from werkzeug.serving import (
 
 from . import __version__
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
+from .controls import WorldControls
 from .dispatch import dispatch
 from .errors import MockBugError
 from .ids import request_id
@@ -156,6 +157,7 @@ class MockServerApp:
         max_calls: int = MAX_CALLS,
     ) -> None:
         self.world = world
+        self.controls = WorldControls(world)
         self.max_calls = max_calls
         self.state_file = Path(state_file) if state_file is not None else None
         self.max_body_bytes = max_body_bytes
@@ -357,7 +359,7 @@ class MockServerApp:
         )
 
     def _reset(self, body: bytes) -> WireResponse:
-        self.world.reset()
+        self.controls.reset()
         return _json(200, {"reset": True})
 
     def _set_status(self, body: bytes) -> WireResponse:
@@ -369,7 +371,7 @@ class MockServerApp:
         if not fields.get("arn") or not fields.get("status"):
             return _error(400, "ValidationException", "Fields 'arn' and 'status' are required")
         try:
-            self.world.set_status(
+            self.controls.set_status(
                 fields["arn"],
                 fields["status"],
                 status_code=fields.get("statusCode"),
@@ -385,7 +387,7 @@ class MockServerApp:
     def _advance(self, body: bytes) -> WireResponse:
         fields = _fields(body, {"arn": (str,)})
         try:
-            self.world.advance(fields.get("arn"))
+            self.controls.advance(fields.get("arn"))
         except KeyError as exc:
             return _error(404, "ResourceNotFoundException", str(exc.args[0] if exc.args else exc))
         return _json(200, {"advanced": fields.get("arn") or "all"})
@@ -399,7 +401,7 @@ class MockServerApp:
         account = fields.get("accountId")
         if account is not None and not (len(account) == 12 and account.isdigit()):
             return _error(400, "ValidationException", "accountId must be 12 digits")
-        membership_id = self.world.add_membership(
+        membership_id = self.controls.add_membership(
             account_id=account,
             collaboration_id=fields.get("collaborationId"),
             membership_id=fields.get("membershipId"),
@@ -421,7 +423,7 @@ class MockServerApp:
         if fields.get("name") is None or fields.get("value") is None:
             return _error(400, "ValidationException", "Fields 'name' and 'value' are required")
         try:
-            self.world.set_quota(fields["name"], float(fields["value"]))
+            self.controls.set_quota(fields["name"], float(fields["value"]))
         except KeyError as exc:
             return _error(400, "ValidationException", str(exc.args[0] if exc.args else exc))
         return _json(200, {"name": fields["name"], "value": float(fields["value"])})
@@ -435,7 +437,7 @@ class MockServerApp:
         if not fields.get("operation"):
             return _error(400, "ValidationException", "Field 'operation' is required")
         extra = {k: fields[k] for k in ("quotaName", "quotaValue") if fields.get(k) is not None}
-        self.world.inject_error(
+        self.controls.inject_error(
             fields["operation"],
             fields.get("code") or None,
             message=fields.get("message"),
@@ -445,15 +447,13 @@ class MockServerApp:
         return _json(200, {"operation": fields["operation"], "injected": True})
 
     def _seed(self, body: bytes) -> WireResponse:
-        from . import ids
-
         fields = _fields(body, {"value": (int,)})
-        ids.seed(fields.get("value"))
+        self.controls.seed(fields.get("value"))
         return _json(200, {"seed": fields.get("value")})
 
     def _clear_errors(self, body: bytes) -> WireResponse:
         fields = _fields(body, {"operation": (str,)})
-        self.world.clear_errors(fields.get("operation"))
+        self.controls.clear_errors(fields.get("operation"))
         return _json(200, {"cleared": fields.get("operation") or "all"})
 
     def _state(self, body: bytes) -> WireResponse:
@@ -468,7 +468,7 @@ class MockServerApp:
                 "status": c.status,
                 "error": getattr(c.error, "code", None),
             }
-            for c in list(self.world.calls)
+            for c in list(self.controls.calls)
         ]
         return _json(200, {"calls": calls})
 

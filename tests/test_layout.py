@@ -99,3 +99,20 @@ def test_the_graph_is_read() -> None:
 
 def test_no_import_cycles() -> None:
     assert _cycles(_imports(_modules())) == []
+
+
+CONTROLS = (
+    "calls", "reset", "set_status", "advance", "inject_error", "clear_errors", "seed",
+    "set_quota", "add_membership", "save_state", "load_state", "audience_export_job_arn",
+)  # fmt: skip
+
+
+def test_the_test_controls_are_written_once() -> None:
+    from cleanroomsml_mock.controls import Controls
+    from cleanroomsml_mock.mock import CleanRoomsMLMock
+    from cleanroomsml_mock.world import World
+
+    for name in CONTROLS:
+        assert name in vars(Controls), name
+        assert name not in vars(CleanRoomsMLMock), name
+        assert name == "reset" or not hasattr(World, name), name  # World.reset: clears state
