@@ -506,3 +506,19 @@ def test_a_state_file_that_cannot_be_written_stops_the_server(tmp_path: Path) ->
 def test_unknown_routes_name_the_nearest_ones(server: ThreadedServer) -> None:
     status, document = raw_request(server, "GET", "/training-datasets/" + quote("a/b", safe=""))
     assert status == 404 and "training-dataset" in document["message"]
+
+
+def test_control_endpoints_are_routed_by_a_werkzeug_map(server: ThreadedServer) -> None:
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        connection.request("HEAD", "/_mock/health")  # a rule that takes GET takes HEAD
+        head = connection.getresponse()
+        assert head.status == 200 and head.read() == b""
+        connection.request("POST", "/_mock/health")
+        refused = connection.getresponse()
+        assert refused.status == 405 and refused.getheader("Allow") == "GET, HEAD"
+        assert json.loads(refused.read())["code"] == "MethodNotAllowed"
+        connection.request("GET", "/_mock/health/")  # a trailing slash is no other path
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
