@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -520,5 +521,41 @@ def test_control_endpoints_are_routed_by_a_werkzeug_map(server: ThreadedServer) 
         assert json.loads(refused.read())["code"] == "MethodNotAllowed"
         connection.request("GET", "/_mock/health/")  # a trailing slash is no other path
         assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+
+
+# ---------------------------------------------------------------- keep-alive
+
+
+def test_keep_alive_rests_on_werkzeug_internals_that_are_still_there(
+    server: ThreadedServer,
+) -> None:
+    """server/serving.py's ``_Handler`` overrides werkzeug's ``run_wsgi`` (what its
+    ``__getattr__`` answers every ``do_<METHOD>`` with) and calls ``make_environ`` and
+    ``server.app``: none of them public. pyproject.toml bounds werkzeug to the releases
+    where this test passes; before raising the bound, make it pass on the new release."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    from cleanroomsml_mock.server.serving import _Handler
+
+    version = importlib.metadata.version("werkzeug")
+    for name in ("run_wsgi", "make_environ"):
+        assert callable(getattr(WSGIRequestHandler, name, None)), (name, version)
+    handler = object.__new__(_Handler)
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        assert getattr(handler, f"do_{method}") == handler.run_wsgi, (method, version)
+    assert server._server is not None and server._server.app is server.app
+    # and so the connection stays open from one request to the next
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        sockets = []
+        for _ in range(3):
+            connection.request("GET", "/_mock/health")
+            response = connection.getresponse()
+            assert response.status == 200 and response.getheader("Connection") is None
+            response.read()
+            sockets.append(connection.sock)
+        assert sockets[0] is not None and sockets.count(sockets[0]) == 3
     finally:
         connection.close()
