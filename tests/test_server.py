@@ -21,6 +21,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from cleanroomsml_mock import mock_cleanroomsml
 from cleanroomsml_mock.server import MAX_BODY_BYTES, ThreadedServer, serve_in_thread
 from cleanroomsml_mock.state import StateFileError
 
@@ -269,6 +270,51 @@ def test_injected_quota_errors_carry_their_members(server: ThreadedServer) -> No
         client.create_audience_model(name="m", trainingDatasetArn=create(client, "for-the-model"))
     assert exc.value.response["quotaName"] == "Audience models"
     assert exc.value.response["quotaValue"] == 2
+
+
+# ---------------------------------------------------------------- the server's state
+
+
+def test_the_server_has_the_handles_controls(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    quota = "Pending or in-progress audience models per account"
+    with ThreadedServer(state_file=state_file, quotas={quota: 3}) as server:
+        assert server.world.config.quotas[quota] == 3
+        client = server_client(server)
+        create(client, "a")
+        assert [call.operation for call in server.calls] == ["CreateTrainingDataset"]
+        server.add_membership(account_id=OTHER_ACCOUNT, membership_id=MEMBERSHIP)
+        assert MEMBERSHIP in state_file.read_text()  # a change by a control is saved at once
+        server.reset()
+        assert client.list_training_datasets()["trainingDatasets"] == []
+        assert MEMBERSHIP not in state_file.read_text()
+    with pytest.raises(KeyError, match="nope"):
+        ThreadedServer(quotas={"nope": 1})
+
+
+def test_a_server_shares_the_state_of_a_started_mock() -> None:
+    with mock_cleanroomsml() as m, ThreadedServer(mock=m) as server:
+        # boto3 is answered in process while the mock is active; raw HTTP reaches the server
+        arn = create(boto3.client("cleanroomsml", region_name=REGION), "shared")
+        listed = requests.get(server.endpoint_url + "/training-dataset", timeout=5).json()
+        assert [d["trainingDatasetArn"] for d in listed["trainingDatasets"]] == [arn]
+        assert post(server, "/_mock/reset").status_code == 200
+        assert m.calls == [] and server.calls == []
+    with mock_cleanroomsml() as m:
+        with pytest.raises(TypeError, match="lifecycle"):
+            ThreadedServer(mock=m, lifecycle="manual")  # the mock's options apply
+    with pytest.raises(RuntimeError, match="not been started"):
+        ThreadedServer(mock=mock_cleanroomsml())
+
+
+def test_world_is_deprecated_in_favour_of_mock() -> None:
+    with mock_cleanroomsml() as m:
+        world = m._require_world()
+        with pytest.warns(DeprecationWarning, match="mock=m"):
+            server = ThreadedServer(world=world)
+        assert server.world is world
+        with pytest.raises(TypeError, match="not both"):
+            ThreadedServer(mock=m, world=world)
 
 
 # ---------------------------------------------------------------- bad input

@@ -10,8 +10,9 @@ import os
 import socket
 import sys
 import threading
+import warnings
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import (
@@ -23,12 +24,17 @@ from werkzeug.serving import (
 )
 
 from ..config import DEFAULT_ACCOUNT_ID, MockConfig
+from ..controls import Controls
 from ..lifecycle import Lifecycle
+from ..quotas import quota_value
 from ..state import StateFileError
 from ..state import load as load_state
 from ..state import save as save_state
 from ..world import World
 from .app import KEEP_ALIVE, MockServerApp
+
+if TYPE_CHECKING:
+    from ..mock import CleanRoomsMLMock
 
 
 class _Handler(WSGIRequestHandler):
@@ -182,17 +188,22 @@ def build_server(
     return server
 
 
-class ThreadedServer:
+class ThreadedServer(Controls):
     """The server in a background thread, for tests (any language) and notebooks.
 
     >>> with ThreadedServer() as server:          # port 0: a free port
     ...     client = boto3.client("cleanroomsml", endpoint_url=server.endpoint_url)
 
-    ``world`` lets the server share state with an in-process mock (``m._world``); by
-    default it has its own. With ``state_file``, state is loaded at start (if the file
-    exists) and saved at start (a path that cannot be written is a ``StateFileError``),
-    after every acknowledged change and at stop. ``start()`` on an address in use, or one
-    that cannot be bound, raises ``OSError`` naming ``host:port``.
+    By default the server has a state of its own, made with the options ``account_id``,
+    ``lifecycle``, ``strict_memberships`` and ``quotas`` (as ``mock_cleanroomsml``'s).
+    ``mock=m`` serves the state of the started handle ``m`` instead, with its options. The
+    server has the handle's test controls (``server.reset()``, ``server.set_status(...)``,
+    ``server.calls``...), which act on its state.
+
+    With ``state_file``, state is loaded at start (if the file exists) and saved at start
+    (a path that cannot be written is a ``StateFileError``), after every acknowledged
+    change and at stop. ``start()`` on an address in use, or one that cannot be bound,
+    raises ``OSError`` naming ``host:port``.
     """
 
     def __init__(
@@ -201,25 +212,61 @@ class ThreadedServer:
         port: int = 0,
         *,
         state_file: str | os.PathLike[str] | None = None,
+        mock: CleanRoomsMLMock | None = None,
         world: World | None = None,
-        account_id: str = DEFAULT_ACCOUNT_ID,
-        lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
-        strict_memberships: bool = False,
+        account_id: str | None = None,
+        lifecycle: str | Lifecycle | None = None,
+        strict_memberships: bool | None = None,
+        quotas: dict[str, float] | None = None,
         verbose: bool = False,
     ) -> None:
-        self.world = world or World(
-            MockConfig(
-                account_id=account_id,
-                lifecycle=Lifecycle(lifecycle),
-                strict_memberships=strict_memberships,
+        if mock is not None:
+            if world is not None:
+                raise TypeError("ThreadedServer takes mock= or world=, not both")
+            options = {
+                "account_id": account_id,
+                "lifecycle": lifecycle,
+                "strict_memberships": strict_memberships,
+                "quotas": quotas,
+            }
+            given = sorted(name for name, value in options.items() if value is not None)
+            if given:
+                raise TypeError(
+                    "ThreadedServer(mock=...) serves the mock's state with the mock's options; "
+                    f"{', '.join(given)} cannot be given too"
+                )
+            world = mock._require_world()
+        elif world is not None:  # the options are ignored, as they always were with world=
+            warnings.warn(
+                "ThreadedServer(world=...) is deprecated: World is internal. Pass mock=m to "
+                "serve the state of a started mock_cleanroomsml handle m",
+                DeprecationWarning,
+                stacklevel=2,
             )
-        )
+        if world is None:
+            config = MockConfig(
+                account_id=DEFAULT_ACCOUNT_ID if account_id is None else account_id,
+                lifecycle=Lifecycle(Lifecycle.IMMEDIATE if lifecycle is None else lifecycle),
+                strict_memberships=bool(strict_memberships),
+                quotas=dict(quotas or {}),
+            )
+            for name in config.quotas:
+                quota_value({}, name)  # unknown quota names fail here, not at first use
+            world = World(config)
+        self.world = world
         self.app = MockServerApp(self.world, state_file=state_file)
         self._host = host
         self._port = port
         self._verbose = verbose
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+
+    def _require_world(self) -> World:
+        return self.world
+
+    def _changed(self) -> None:
+        if self._server is not None:  # before start(), the state file is still to be loaded
+            self.app.save()
 
     def start(self) -> ThreadedServer:
         if self._server is not None:
@@ -308,7 +355,17 @@ def run(
     """
     import signal
 
-    server = ThreadedServer(host, port, state_file=state_file, world=World(config), verbose=verbose)
+    config = config or MockConfig()
+    server = ThreadedServer(
+        host,
+        port,
+        state_file=state_file,
+        account_id=config.account_id,
+        lifecycle=config.lifecycle,
+        strict_memberships=config.strict_memberships,
+        quotas=config.quotas,
+        verbose=verbose,
+    )
     try:
         server.start()
     except StateFileError as exc:
