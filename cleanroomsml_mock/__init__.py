@@ -59,19 +59,11 @@ _DEPRECATED = {
 }
 
 
-def _version() -> str:
-    """The installed distribution's version: pyproject.toml is its one source."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("cleanroomsml-mock")
-    except PackageNotFoundError:  # imported from a checkout that was never installed
-        return "0+unknown"
-
-
 def __getattr__(name: str) -> Any:
     if name == "__version__":
-        value = globals()["__version__"] = _version()
+        from .version import installed_version
+
+        value = globals()["__version__"] = installed_version()
         return value
     import importlib
 

@@ -30,10 +30,10 @@ from typing import Any
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from .. import __version__
 from ..controls import WorldControls
 from ..protocol import WireResponse
 from ..state import dump_world
+from ..version import installed_version
 from .answers import Refused, error_answer, invalid, json_answer
 
 
@@ -108,7 +108,7 @@ class ControlEndpoints:
             {
                 "status": "ok",
                 "service": "cleanroomsml",
-                "version": __version__,
+                "version": installed_version(),
                 "resources": resources,
                 "stateFile": str(self.state_file) if self.state_file else None,
             },
