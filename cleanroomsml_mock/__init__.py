@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     __version__: str
-    from .backend.audience_jobs import audience_export_job_arn
+    # deprecated from here (see _DEPRECATED); the alias keeps it visible to type checkers
+    from .backend.audience_jobs import audience_export_job_arn as audience_export_job_arn
     from .calls import Call, CallList
     from .errors import (
         AccessDeniedException,
@@ -47,29 +48,34 @@ _LAZY = {
     "ThrottlingException": "errors",
     "InternalServiceException": "errors",
     "MockBugError": "errors",
-    "audience_export_job_arn": "backend.audience_jobs",
 }
 
-
-def _version() -> str:
-    """The installed distribution's version: pyproject.toml is its one source."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("cleanroomsml-mock")
-    except PackageNotFoundError:  # imported from a checkout that was never installed
-        return "0+unknown"
+_DEPRECATED = {
+    "audience_export_job_arn": (
+        "backend.audience_jobs",
+        "cleanroomsml_mock.audience_export_job_arn is deprecated: use the control of the "
+        "same name, m.audience_export_job_arn(audience_generation_job_arn, name)",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
     if name == "__version__":
-        value = globals()["__version__"] = _version()
+        from .version import installed_version
+
+        value = globals()["__version__"] = installed_version()
         return value
+    import importlib
+
+    if name in _DEPRECATED:  # not cached: every use from here warns
+        import warnings
+
+        home, message = _DEPRECATED[name]
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(f".{home}", __name__), name)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'cleanroomsml_mock' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
@@ -90,6 +96,5 @@ __all__ = [
     "ThreadedServer",
     "ThrottlingException",
     "ValidationException",
-    "audience_export_job_arn",
     "mock_cleanroomsml",
 ]

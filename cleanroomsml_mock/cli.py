@@ -12,15 +12,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import __version__
 from .config import DEFAULT_ACCOUNT_ID
+from .version import installed_version
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cleanroomsml-mock", description="In-process mock of AWS Clean Rooms ML"
     )
-    parser.add_argument("--version", action="version", version=f"cleanroomsml-mock {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"cleanroomsml-mock {installed_version()}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run the whole workflow against the mock and narrate it")
     serve = commands.add_parser(

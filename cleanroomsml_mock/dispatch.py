@@ -22,8 +22,8 @@ from .model import OperationSpec
 from .pagination import page
 from .protocol import WireRequest, WireResponse, parse_request, serialize_error, to_wire
 from .routing import router
-from .store import World
 from .validation import validate
+from .world import World
 
 _error_shape_cache: dict[str, Any] = {}
 # one encoder for every response (json.dumps with options builds a new one per call)

@@ -15,22 +15,24 @@ aiobotocore sessions register the same built-in handlers, and await what they re
 (``await http_response.content``); the response built here serves both: its content is
 bytes that can also be awaited. When aiobotocore is loaded, ``AioEndpoint._send`` is
 patched while a mock is active, like ``Endpoint._send``.
+
+Whether a mock is active, and which world answers, is ``active.world()``; the patches go
+in and out with the stack of active mocks (``active.add_hook`` at the end of this module).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from botocore import handlers as _handlers
 from botocore.awsrequest import AWSResponse
 from botocore.credentials import Credentials
 
+from . import active
 from .model import ENDPOINT_PREFIX
 from .protocol import WireRequest, WireResponse, body_bytes
-
-# Set by mock.py: returns the World of the active mock, or None.
-current_world: Callable[[], Any] = lambda: None  # noqa: E731
+from .world import World
 
 
 class _RawBody:
@@ -70,7 +72,7 @@ def to_aws_response(url: str, response: WireResponse) -> AWSResponse:
     return _MockAWSResponse(url, response.status, response.headers, response.body)
 
 
-def answer(world: Any, request: Any) -> AWSResponse:
+def answer(world: World, request: Any) -> AWSResponse:
     from .dispatch import dispatch
 
     wire = WireRequest(request.method, request.url, request.headers, body_bytes(request.body))
@@ -78,14 +80,14 @@ def answer(world: Any, request: Any) -> AWSResponse:
 
 
 def on_before_send(request: Any = None, **_: Any) -> AWSResponse | None:
-    world = current_world()
+    world = active.world()
     if world is None or request is None:
         return None
     return answer(world, request)
 
 
 def on_before_call(request_signer: Any = None, **_: Any) -> None:
-    if current_world() is None or request_signer is None:
+    if active.world() is None or request_signer is None:
         return
     if getattr(request_signer, "_credentials", True) is None:
         if type(request_signer).__module__.startswith("aiobotocore"):
@@ -112,7 +114,7 @@ _original_send: Any = None
 
 
 def _patched_send(self: Any, request: Any) -> Any:
-    world = current_world()
+    world = active.world()
     if world is not None and getattr(self, "_endpoint_prefix", None) == ENDPOINT_PREFIX:
         return answer(world, request)
     return _original_send(self, request)
@@ -126,14 +128,14 @@ def _patched_sign(self: Any, operation_name: Any, request: Any, *args: Any, **kw
     if (
         getattr(self, "_credentials", True) is None
         and getattr(self, "_signing_name", None) == ENDPOINT_PREFIX
-        and current_world() is not None
+        and active.world() is not None
     ):
         self._credentials = Credentials("FAKEACCESSKEY", "FAKESECRETKEY")
     return _original_sign(self, operation_name, request, *args, **kwargs)
 
 
 async def _patched_aio_send(self: Any, request: Any) -> Any:
-    world = current_world()
+    world = active.world()
     if world is not None and getattr(self, "_endpoint_prefix", None) == ENDPOINT_PREFIX:
         return answer(world, request)
     return await _original_aio_send(self, request)
@@ -177,4 +179,10 @@ def unpatch_endpoint() -> None:
     _original_aio_send = None
 
 
+def _hooks_in() -> None:
+    install_builtin_handlers()
+    patch_endpoint()
+
+
 install_builtin_handlers()
+active.add_hook(_hooks_in, unpatch_endpoint)

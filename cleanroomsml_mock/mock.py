@@ -1,80 +1,36 @@
-"""``mock_cleanroomsml`` and its handle: start/stop, nesting, the decorator forms, and the
-test-facing controls (reset, calls, set_status, advance, add_membership).
+"""``mock_cleanroomsml`` and its handle: start/stop, nesting and the decorator forms. The
+handle's test controls (``m.reset()``, ``m.set_status(...)``...) are written in controls.py.
 
-Active mocks form a stack. When it goes from empty to one, a new ``World`` is made, the
-hooks go in and fake credentials go into the environment (only if none are set); when it
-goes back to empty, the hooks come out and the environment is restored. Nested handles
-share the world; the innermost supplies the options (default account, lifecycle mode).
-Any thread's clients see the active mock (it is process-global, not thread-local).
+Which mock is active, the world the active handles share and the hooks that go in while
+one is, are kept by active.py; a handle pushes itself there on ``start`` and removes
+itself on ``stop``.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import os
-import threading
 import unittest
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import interceptor, raw_requests
-from .calls import CallList
+from . import active as active_mocks
+from . import interceptor, raw_requests  # noqa: F401  (imported for their hooks: active.py)
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
+from .controls import Controls
 from .errors import ServiceError
 from .lifecycle import Lifecycle
 from .quotas import quota_value
-from .store import World
+from .world import World
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
-_FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": "FOOBARKEY",
-    "AWS_SECRET_ACCESS_KEY": "FOOBARSECRET",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
-_stack: list[CleanRoomsMLMock] = []
-_stack_lock = threading.RLock()
-_world: World | None = None
-_saved_env: dict[str, str | None] = {}
-
-
-def active_world() -> World | None:
-    """The world of the active mock, or None (read on every intercepted call)."""
-    return _world
-
-
-interceptor.current_world = active_world
-
-
-def _patch_env() -> None:
-    _saved_env.clear()
-    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
-        keys = ["AWS_DEFAULT_REGION"]
-    else:
-        keys = list(_FAKE_ENV)
-    for key in keys:
-        if key == "AWS_DEFAULT_REGION" and (os.environ.get(key) or os.environ.get("AWS_REGION")):
-            continue
-        _saved_env[key] = os.environ.get(key)
-        os.environ[key] = _FAKE_ENV[key]
-
-
-def _restore_env() -> None:
-    for key, value in _saved_env.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    _saved_env.clear()
-
-
-class CleanRoomsMLMock:
-    """The handle of a mock: decorator, context manager, and test controls."""
+class CleanRoomsMLMock(Controls):
+    """The handle of a mock: decorator, context manager, and test controls (``Controls``)."""
 
     def __init__(
         self,
@@ -100,39 +56,14 @@ class CleanRoomsMLMock:
 
     @property
     def active(self) -> bool:
-        return self in _stack
+        return active_mocks.is_active(self)
 
     def start(self) -> CleanRoomsMLMock:
-        global _world
-        with _stack_lock:
-            if self in _stack:
-                return self
-            if not _stack:
-                _world = World(self.config)
-                interceptor.install_builtin_handlers()
-                interceptor.patch_endpoint()
-                raw_requests.start()
-                _patch_env()
-            assert _world is not None
-            _world.config = self.config
-            self._world = _world
-            _stack.append(self)
+        self._world = active_mocks.start(self, self.config)
         return self
 
     def stop(self) -> None:
-        global _world
-        with _stack_lock:
-            if self not in _stack:
-                return
-            _stack.remove(self)
-            if _stack:
-                assert _world is not None
-                _world.config = _stack[-1].config
-                return
-            _world = None
-            interceptor.unpatch_endpoint()
-            raw_requests.stop()
-            _restore_env()
+        active_mocks.stop(self)
 
     def __enter__(self) -> CleanRoomsMLMock:
         return self.start()
@@ -277,121 +208,17 @@ class CleanRoomsMLMock:
         cls.teardown_method = teardown_method
 
     # ------------------------------------------------------------ test controls
+    # (written once, in controls.py: this handle's are those of its mock's world)
 
     def _require_world(self) -> World:
         if self._world is None:
             raise RuntimeError("this mock has not been started")
         return self._world
 
-    @property
-    def calls(self) -> CallList:
-        """The calls served by this mock's world, in order."""
-        return self._require_world().calls
-
-    def reset(self) -> None:
-        """Forget every resource, membership and recorded call."""
-        self._require_world().reset()
-
-    def set_status(
-        self,
-        arn: str,
-        status: str,
-        *,
-        status_code: str | None = None,
-        message: str | None = None,
-        version: str | None = None,
-    ) -> None:
-        """Move a resource (or one trained-model version) to ``status``.
-
-        A ``*_FAILED`` status (or any status given a ``status_code``/``message``) shows
-        them in the resource's ``statusDetails``. An unknown ARN is a ``KeyError``, a status
-        outside the resource's enum a ``ValueError``.
-        """
-        self._require_world().set_status(
-            arn, status, status_code=status_code, message=message, version=version
-        )
-
-    def advance(self, arn: str | None = None) -> None:
-        """Take one lifecycle step for one resource (or every resource): manual mode's
-        way to let a pending create, delete or cancel move on."""
-        self._require_world().advance(arn)
-
-    def inject_error(
-        self,
-        operation: str,
-        code: str | None = None,
-        *,
-        message: str | None = None,
-        count: int | None = 1,
-        **extra: Any,
-    ) -> None:
-        """Answer the next ``count`` calls of ``operation`` (e.g. ``"GetTrainedModel"``)
-        with the modelled error ``code`` (``count=None``: every call until
-        ``clear_errors``). Without ``code``: ``ThrottlingException`` where the operation
-        declares it, else the first of ``InternalServiceException`` and
-        ``AccessDeniedException`` it declares (the declared errors depend on the botocore
-        release installed). The call has no effect; only errors the operation declares
-        are accepted (``ValueError`` otherwise). ``extra`` adds members the error shape
-        declares, e.g. ``quotaName=``/``quotaValue=``."""
-        self._require_world().inject_error(operation, code, message=message, count=count, **extra)
-
-    def clear_errors(self, operation: str | None = None) -> None:
-        """Drop injected errors, of one operation or of all."""
-        self._require_world().clear_errors(operation)
-
-    def seed(self, value: int | None) -> None:
-        """Make generated ids (resource ids, UUIDs) repeatable from here on; ``None`` goes
-        back to fresh randomness. Ids are process-wide, like moto's seeded RNG."""
-        from . import ids
-
-        ids.seed(value)
-
-    def set_quota(self, name: str, value: float) -> None:
-        """Change one service quota for this mock (names in ``cleanroomsml_mock.quotas``)."""
-        quota_value({}, name)
-        self.config.quotas[name] = value
-
-    def add_membership(
-        self,
-        *,
-        account_id: str | None = None,
-        collaboration_id: str | None = None,
-        membership_id: str | None = None,
-        abilities: Iterable[str] | None = None,
-        pays_for: Iterable[str] | None = None,
-    ) -> str:
-        """Register a Clean Rooms membership; returns its id (a lower-case UUID).
-
-        ``account_id`` defaults to the mock's account, ids are generated where not given.
-        ``abilities`` (default: all but ``CAN_RUN_JOB``) takes ``CAN_QUERY``,
-        ``CAN_RECEIVE_RESULTS``, ``CAN_RUN_JOB``, ``CAN_RECEIVE_MODEL_OUTPUT``,
-        ``CAN_RECEIVE_INFERENCE_OUTPUT``; ``pays_for`` the cost types the member is
-        responsible for (``queryCompute``, ``modelTraining``, ``modelInference``,
-        ``syntheticDataGeneration``; when nobody is designated, members who can query pay).
-        See ``cleanroomsml_mock.memberships``.
-        """
-        return self._require_world().add_membership(
-            account_id=account_id,
-            collaboration_id=collaboration_id,
-            membership_id=membership_id,
-            abilities=abilities,
-            pays_for=pays_for,
-        )
-
-    def save_state(self, path: str | os.PathLike[str]) -> None:
-        """Save every resource, membership and option to ``path`` (versioned JSON, written
-        atomically). The call log is not saved."""
-        from .state import save
-
-        save(self._require_world(), path)
-
-    def load_state(self, path: str | os.PathLike[str]) -> None:
-        """Replace the state of this mock by the one saved in ``path``; a file of another
-        format version or a corrupt one raises ``cleanroomsml_mock.state.StateFileError``
-        and leaves the state as it was."""
-        from .state import load
-
-        load(self._require_world(), path)
+    def _quota_options(self) -> MockConfig:
+        # this handle's own options: a quota set before start(), or on an outer handle
+        # while an inner one is active, applies whenever this handle is the innermost
+        return self.config
 
 
 @overload
@@ -434,4 +261,4 @@ def mock_cleanroomsml(
     return handle(func)
 
 
-__all__ = ["CleanRoomsMLMock", "ServiceError", "active_world", "mock_cleanroomsml"]
+__all__ = ["CleanRoomsMLMock", "ServiceError", "mock_cleanroomsml"]

@@ -13,7 +13,8 @@ requests first; moto's ``*.amazonaws.com`` catch-all then answers cleanrooms-ml 
 requests itself (boto3 clients are not affected: they never reach ``requests``).
 
 ``responses`` is imported only when a mock starts, so ``import cleanroomsml_mock`` stays
-cheap.
+cheap. It starts and stops with the stack of active mocks (``active.add_hook`` at the end
+of this module), and answers with ``active.world()``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import active
 from .protocol import WireRequest, body_bytes
 
 # The DNS suffixes of botocore's partitions (endpoints.json), dual-stack included.
@@ -39,9 +41,8 @@ _state: dict[str, Any] = {}
 
 def _callback(request: Any) -> tuple[int, dict[str, str], bytes]:
     from .dispatch import dispatch
-    from .mock import active_world
 
-    world = active_world()
+    world = active.world()
     if world is None:  # stopped between matching and answering
         return 503, {"Content-Type": "application/json"}, b'{"message":"no active mock"}'
     wire = WireRequest(
@@ -88,3 +89,6 @@ def stop() -> None:
     if HTTPAdapter.send is _state["send"]:
         HTTPAdapter.send = _state["real_send"]  # type: ignore[method-assign]
     _state.clear()
+
+
+active.add_hook(start, stop)

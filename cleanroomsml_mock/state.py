@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .records import RECORD_TYPES, Record
 
 if TYPE_CHECKING:
-    from .store import World
+    from .world import World
 
 FORMAT = "cleanroomsml-mock-state"
 VERSION = 1
@@ -340,7 +340,7 @@ def load_world(world: World, document: Any, source: str = "state") -> None:
     only once that has worked: a corrupt document leaves ``world`` as it was.
     """
     from . import backend as _backend_package  # every family's record types registered
-    from .store import World
+    from .world import World
 
     del _backend_package
     check_document(document, source)

@@ -6,7 +6,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cleanroomsml_mock import CleanRoomsMLMock, audience_export_job_arn, mock_cleanroomsml
+from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
 
 from .builders import (
     ACCOUNT,
@@ -78,9 +78,9 @@ def test_output_location_appears_once_active(client: Any, manual: CleanRoomsMLMo
     export(client, arn, name="e")
     [listed] = exports(client)
     assert listed["status"] == "CREATE_PENDING" and "outputLocation" not in listed
-    manual.advance(audience_export_job_arn(arn, "e"))
+    manual.advance(manual.audience_export_job_arn(arn, "e"))
     assert exports(client)[0]["status"] == "CREATE_IN_PROGRESS"
-    manual.advance(audience_export_job_arn(arn, "e"))
+    manual.advance(manual.audience_export_job_arn(arn, "e"))
     [listed] = exports(client)
     assert listed["status"] == "ACTIVE"
     assert listed["outputLocation"].startswith(OUTPUT_S3)
@@ -90,14 +90,14 @@ def test_export_failure_can_be_injected(client: Any, manual: CleanRoomsMLMock) -
     arn = manual_job(client, manual)
     export(client, arn, name="e")
     manual.set_status(
-        audience_export_job_arn(arn, "e"), "CREATE_FAILED", status_code="S3", message="no"
+        manual.audience_export_job_arn(arn, "e"), "CREATE_FAILED", status_code="S3", message="no"
     )
     [listed] = exports(client)
     assert listed["status"] == "CREATE_FAILED"
     assert listed["statusDetails"] == {"statusCode": "S3", "message": "no"}
     assert "outputLocation" not in listed
     with pytest.raises(ValueError, match="DELETE_PENDING"):
-        manual.set_status(audience_export_job_arn(arn, "e"), "DELETE_PENDING")
+        manual.set_status(manual.audience_export_job_arn(arn, "e"), "DELETE_PENDING")
 
 
 def test_size_must_be_a_configured_bin(client: Any, job: str) -> None:
@@ -186,14 +186,16 @@ def test_delete_while_an_export_runs_conflicts(client: Any, manual: CleanRoomsML
     with pytest.raises(client.exceptions.ConflictException) as exc:
         client.delete_audience_generation_job(audienceGenerationJobArn=arn)
     assert "e" in str(exc.value)
-    manual.set_status(audience_export_job_arn(arn, "e"), "ACTIVE")
+    manual.set_status(manual.audience_export_job_arn(arn, "e"), "ACTIVE")
     client.delete_audience_generation_job(audienceGenerationJobArn=arn)
 
 
 def test_export_jobs_are_not_taggable(client: Any, job: str) -> None:
     export(client, job, name="e")
     with pytest.raises(client.exceptions.ResourceNotFoundException):
-        client.list_tags_for_resource(resourceArn=audience_export_job_arn(job, "e"))
+        client.list_tags_for_resource(
+            resourceArn=CleanRoomsMLMock.audience_export_job_arn(job, "e")
+        )
 
 
 def test_both_accounts_export_with_their_own_arn() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cleanroomsml_mock import CleanRoomsMLMock, audience_export_job_arn, demo, mock_cleanroomsml
+from cleanroomsml_mock import CleanRoomsMLMock, demo, mock_cleanroomsml
 from cleanroomsml_mock.backend import audience_jobs, audience_models, configured_audience_models
 from cleanroomsml_mock.lifecycle import (
     ACTIVE_ONLY,
@@ -194,7 +194,7 @@ def test_set_status_rejects_unknown_arns_and_statuses(client: Any, mock: CleanRo
         mock.set_status(configured, "CREATE_PENDING")  # configured models are only ACTIVE
     job = make_generation_job(client, configured)
     with pytest.raises(KeyError):
-        mock.set_status(audience_export_job_arn(job, "missing"), "ACTIVE")
+        mock.set_status(mock.audience_export_job_arn(job, "missing"), "ACTIVE")
     with pytest.raises(ValueError):
         mock.set_status(model, "ACTIVE", version="v1")
 
@@ -276,7 +276,7 @@ def test_lookalike_records_hold_json_friendly_state(client: Any, mock: CleanRoom
     import datetime as dt
     import json
 
-    from cleanroomsml_mock.mock import active_world
+    from cleanroomsml_mock.active import world as active_world
     from cleanroomsml_mock.records import RECORD_TYPES
 
     from .builders import client_for, start_policy

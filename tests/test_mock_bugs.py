@@ -27,7 +27,7 @@ import cleanroomsml_mock
 from cleanroomsml_mock import MockBugError, interceptor, mock_cleanroomsml
 from cleanroomsml_mock.backend.training_datasets import TrainingDatasets
 from cleanroomsml_mock.server import ThreadedServer
-from cleanroomsml_mock.store import World
+from cleanroomsml_mock.world import World
 
 from .builders import REGION
 

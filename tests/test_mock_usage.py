@@ -16,7 +16,7 @@ import boto3.session
 import pytest
 
 from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
-from cleanroomsml_mock.mock import active_world
+from cleanroomsml_mock.active import world as active_world
 
 from .builders import REGION, ROLE, client_for, make_training_dataset, training_data
 

@@ -1,11 +1,12 @@
-"""The server fixture of the pytest plugin, the package-level ThreadedServer, and
-repeatable ids through ``m.seed``."""
+"""The server fixture of the pytest plugin, the package-level ThreadedServer, the deprecated
+package-level audience_export_job_arn, and repeatable ids through ``m.seed``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import boto3
+import pytest
 
 import cleanroomsml_mock
 from cleanroomsml_mock import mock_cleanroomsml
@@ -46,3 +47,17 @@ def test_seed_makes_ids_repeatable() -> None:
         m.seed(None)
         client = boto3.client("cleanroomsml", region_name="us-east-1")
         assert make_training_dataset(client) not in two_arns()
+
+
+def test_audience_export_job_arn_from_the_package_root_is_deprecated() -> None:
+    from cleanroomsml_mock.backend.audience_jobs import audience_export_job_arn
+    from cleanroomsml_mock.controls import Controls
+
+    job = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/j"
+    with pytest.warns(DeprecationWarning, match=r"m\.audience_export_job_arn"):
+        from_root = cleanroomsml_mock.audience_export_job_arn
+    assert from_root is audience_export_job_arn
+    assert Controls.audience_export_job_arn(job, "e") == audience_export_job_arn(job, "e")
+    assert "audience_export_job_arn" not in cleanroomsml_mock.__all__
+    with pytest.warns(DeprecationWarning):  # every use warns, not just the first
+        cleanroomsml_mock.audience_export_job_arn  # noqa: B018

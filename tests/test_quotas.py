@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from cleanroomsml_mock import CleanRoomsMLMock, audience_export_job_arn, mock_cleanroomsml, quotas
+from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml, quotas
 
 from .builders import (
     REGION,
@@ -156,7 +156,7 @@ def test_pending_export_jobs_per_account(mclient: Any, manual: CleanRoomsMLMock)
     with pytest.raises(mclient.exceptions.ServiceQuotaExceededException) as exc:
         mclient.start_audience_export_job(name="c", audienceGenerationJobArn=job, audienceSize=SIZE)
     assert_quota(exc, quotas.PENDING_AUDIENCE_EXPORT_JOBS, 2)
-    manual.set_status(audience_export_job_arn(job, "a"), "ACTIVE")
+    manual.set_status(manual.audience_export_job_arn(job, "a"), "ACTIVE")
     mclient.start_audience_export_job(name="c", audienceGenerationJobArn=job, audienceSize=SIZE)
 
 
@@ -183,8 +183,8 @@ def test_failed_exports_do_not_count_per_generation_job(
     manual.set_quota(quotas.AUDIENCE_EXPORT_JOBS_PER_GENERATION_JOB, 1)
     job = active_job(mclient, manual)
     mclient.start_audience_export_job(name="a", audienceGenerationJobArn=job, audienceSize=SIZE)
-    manual.set_status(audience_export_job_arn(job, "a"), "ACTIVE")
+    manual.set_status(manual.audience_export_job_arn(job, "a"), "ACTIVE")
     with pytest.raises(mclient.exceptions.ServiceQuotaExceededException):
         mclient.start_audience_export_job(name="b", audienceGenerationJobArn=job, audienceSize=SIZE)
-    manual.set_status(audience_export_job_arn(job, "a"), "CREATE_FAILED")
+    manual.set_status(manual.audience_export_job_arn(job, "a"), "CREATE_FAILED")
     mclient.start_audience_export_job(name="b", audienceGenerationJobArn=job, audienceSize=SIZE)

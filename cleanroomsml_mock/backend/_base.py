@@ -25,7 +25,7 @@ from ..lifecycle import Lifecycle, StatusTrack
 from ..records import Record
 
 if TYPE_CHECKING:
-    from ..store import World
+    from ..world import World
 
 MAX_TAGS = 50
 

@@ -15,7 +15,7 @@ from cleanroomsml_mock.dispatch import dispatch
 from cleanroomsml_mock.errors import MODELLED_ERRORS
 from cleanroomsml_mock.model import operation_specs
 from cleanroomsml_mock.protocol import WireRequest
-from cleanroomsml_mock.store import World
+from cleanroomsml_mock.world import World
 
 from ..shapes import assert_declared_error
 

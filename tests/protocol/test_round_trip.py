@@ -150,7 +150,7 @@ def test_valid_requests_get_a_modelled_answer(operation: str) -> None:
     operation declares (or the 501 of an operation not implemented yet), never a 500."""
     from cleanroomsml_mock.dispatch import dispatch
     from cleanroomsml_mock.protocol import WireRequest
-    from cleanroomsml_mock.store import World
+    from cleanroomsml_mock.world import World
 
     from ..shapes import assert_declared_error
 

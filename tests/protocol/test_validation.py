@@ -70,7 +70,7 @@ def test_undeclared_and_null_nested_members_are_dropped_not_echoed() -> None:
 
     from cleanroomsml_mock.dispatch import dispatch
     from cleanroomsml_mock.protocol import WireRequest
-    from cleanroomsml_mock.store import World
+    from cleanroomsml_mock.world import World
 
     host = "https://cleanrooms-ml.us-east-1.amazonaws.com"
     glue = {"tableName": "t", "databaseName": "d", "catalogId": None, "bogus": 1}

@@ -1,0 +1,68 @@
+"""All the state of one mock: a backend per (account, region), the membership registry,
+the calls served, the injected errors, and the lock that makes every call atomic; and the
+lookups in it. The test controls that change it are in controls.py.
+
+One re-entrant lock guards the whole world: an operation may touch several accounts (a
+cross-account job, a collaboration view), calls take microseconds, and a single lock can
+never deadlock.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from .calls import CallList
+from .config import MockConfig
+from .faults import Fault
+from .memberships import MembershipRegistry
+from .records import Record
+
+if TYPE_CHECKING:
+    from .backend import CleanRoomsMLBackend
+
+
+class World:
+    def __init__(self, config: MockConfig | None = None) -> None:
+        self.config = config or MockConfig()
+        self.lock = threading.RLock()
+        self.calls = CallList()
+        self.backends: dict[tuple[str, str], CleanRoomsMLBackend] = {}
+        self.memberships = MembershipRegistry()
+        # operation -> errors to answer its next calls with (m.inject_error)
+        self.faults: dict[str, list[Fault]] = {}
+
+    def backend(self, account_id: str, region: str) -> CleanRoomsMLBackend:
+        key = (account_id, region)
+        found = self.backends.get(key)
+        if found is None:
+            from .backend import CleanRoomsMLBackend
+
+            with self.lock:
+                found = self.backends.get(key)
+                if found is None:
+                    found = CleanRoomsMLBackend(self, account_id, region)
+                    self.backends[key] = found
+        return found
+
+    def find(self, arn: str) -> tuple[CleanRoomsMLBackend, Record] | None:
+        """The backend and record of an ARN, in whichever account and region it lives."""
+        with self.lock:
+            parts = arn.split(":", 5)
+            if len(parts) == 6:
+                backend = self.backends.get((parts[4], parts[3]))
+                if backend is not None and arn in backend.records:
+                    return backend, backend.records[arn]
+            for backend in self.backends.values():
+                record = backend.records.get(arn)
+                if record is not None:
+                    return backend, record
+        return None
+
+    def reset(self) -> None:
+        """Forget every resource, membership, injected error and recorded call."""
+        with self.lock:
+            self.backends.clear()
+            self.memberships = MembershipRegistry()
+            self.faults.clear()
+            self.calls.clear()
