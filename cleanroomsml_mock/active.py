@@ -40,6 +40,12 @@ def world() -> World | None:
     return _world
 
 
+def handles() -> list[object]:
+    """The active handles, innermost last."""
+    with _lock:
+        return [entry for entry, _ in _stack]
+
+
 def is_active(handle: object) -> bool:
     """Whether ``handle`` is started and not yet stopped."""
     return any(entry is handle for entry, _ in _stack)

@@ -68,7 +68,7 @@ from typing import Any
 
 import pytest
 
-from cleanroomsml_mock import mock as mock_module
+from cleanroomsml_mock import active
 from cleanroomsml_mock.server import ThreadedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,7 +281,7 @@ def stop_leftovers(namespace: dict[str, Any]) -> list[Any]:
     for value in namespace.values():
         if isinstance(value, ThreadedServer):
             value.stop()
-    leaked = list(mock_module._stack)  # the active handles, innermost last
+    leaked = active.handles()  # innermost last
     for handle in reversed(leaked):
         handle.stop()
     return leaked
@@ -438,4 +438,4 @@ def test_a_mock_left_active_is_found_and_stopped() -> None:
         namespace,
     )
     assert stop_leftovers(namespace) == [namespace["m"]]
-    assert mock_module.active_world() is None
+    assert active.world() is None
