@@ -1,18 +1,22 @@
 """What every resource family's backend builds on: identity, time, ARNs, the record
-tables, lifecycle steps, and the checks shared across families (tags, names, roles).
+tables, and the checks shared across families (tags, names, roles).
 
 A family is a mixin class with a cooperative ``__init__`` that declares its tables, and
 one method per operation named as boto3 names it, taking the operation's top-level input
 members as snake_case keywords. It returns a mapping or a ``Record``; the dispatcher
-trims it to the output shape. It raises the modelled errors; it never sees HTTP, JSON,
-pagination tokens or locks.
+trims it to the output shape. A List method returns its items as ``self.listing(...)``,
+so that the page the dispatcher slices from it is what gets read. It raises the
+modelled errors; it never sees HTTP, JSON, pagination tokens or locks.
+
+Status changes are the records' own (the status machine of ``records.Record``); a
+backend is the ``Host`` that holds them.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import ids, quotas
 from ..errors import (
@@ -22,12 +26,13 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import Lifecycle, StatusTrack
-from ..records import Record
+from ..records import Listing, Observable, Record
 
 if TYPE_CHECKING:
     from ..store import World
 
 MAX_TAGS = 50
+S = TypeVar("S", bound=Observable)
 
 
 def now() -> _dt.datetime:
@@ -82,26 +87,24 @@ class BackendBase:
         tags: dict[str, str] | None = None,
         taggable: bool = True,
         cls: type[Record] = Record,
+        **fields: Any,
     ) -> Record:
         """Create, store and return a record; ``path`` starts its status lifecycle.
 
         ``cls`` is the record class (a ``@record_type`` subclass of ``Record`` whose extra
-        fields all have defaults).
+        fields all have defaults); ``fields`` sets those extra fields.
         """
         t = self.now()
-        track = None
-        if path is not None:
-            track = StatusTrack(path[0])
-            track.begin(path, self.lifecycle)
         record = cls(
             kind=kind,
             arn=arn,
             data={k: v for k, v in data.items() if v is not None},
             create_time=t,
             update_time=t,
-            track=track,
+            track=StatusTrack.starting(path, self.lifecycle) if path is not None else None,
             tags=dict(tags or {}),
             taggable=taggable,
+            **fields,
         )
         self.store(record)
         return record
@@ -116,6 +119,7 @@ class BackendBase:
             names[name] = (*names.get(name, ()), record.arn)
 
     def remove(self, record: Record) -> None:
+        """Take a record out of its table, the ARN index and the name index."""
         self.tables.get(record.kind, {}).pop(record.arn, None)
         self.records.pop(record.arn, None)
         names = self._names(record.kind)
@@ -150,48 +154,33 @@ class BackendBase:
         return found
 
     def touch(self, record: Record) -> None:
-        """Mark a change: ``updateTime`` moves forward (by at least the wire's 1 ms)."""
-        t = self.now()
-        if t <= record.update_time:
-            t = record.update_time + _dt.timedelta(milliseconds=1)
-        record.update_time = t
+        """Mark a change that is not a status change (an update, a new version)."""
+        record.touch(self.now())
 
-    def begin(self, record: Record, path: tuple[str, ...]) -> None:
-        """Start a transition (delete, cancel...) along ``path``; may remove the record."""
-        if record.track is None:
-            record.track = StatusTrack(path[0])
-        record.track.begin(path, self.lifecycle)
-        self.touch(record)
-        if record.track.removed:
-            self.remove(record)
+    def locate(self, arn: str) -> tuple[BackendBase, Record] | None:
+        """The record filed under ``arn`` in the backend of the account and region the
+        ARN names (if that backend exists), with that backend."""
+        backend = self.world.backends.get((ids.arn_account(arn) or "", ids.arn_region(arn) or ""))
+        record = backend.records.get(arn) if backend is not None else None
+        if backend is None or record is None:
+            return None
+        return backend, record
 
-    def observe(self, record: Record) -> bool:
-        """A read of ``record``: advance its lifecycle; False if it has just gone."""
-        track = record.track
-        if track is None or not track.pending:
-            return not (track is not None and track.removed)
-        if track.observe(self.lifecycle):
-            self.touch(record)
-        if track.removed:
-            self.remove(record)
-            return False
-        return True
-
-    def observe_all(self, records: Iterable[Any]) -> list[Any]:
-        """Read every record of a page; records that have just gone are left out."""
-        return [r for r in records if not isinstance(r, Record) or self.observe(r)]
+    def listing(self, items: Iterable[S]) -> Listing[S]:
+        """What a List method returns: ``items`` in order, read a page at a time."""
+        return Listing(list(items), self)
 
     def find(self, kind: str, arn: str, noun: str) -> Record:
         """The record, or a ``ResourceNotFoundException`` naming it. Not a read."""
         record = self.tables.get(kind, {}).get(arn)
-        if record is None or (record.track is not None and record.track.removed):
+        if record is None or record.removed:
             raise ResourceNotFoundException(f"{noun} {arn} not found")
         return record
 
     def read(self, kind: str, arn: str, noun: str) -> Record:
-        """The record as a Get sees it: found, then advanced one read."""
+        """The record as a Get sees it: found, then read (which may advance it)."""
         record = self.find(kind, arn, noun)
-        if not self.observe(record):
+        if not record.observe(self):
             raise ResourceNotFoundException(f"{noun} {arn} not found")
         return record
 
@@ -243,17 +232,9 @@ class BackendBase:
         details: dict[str, Any] | None,
         version: str | None = None,
     ) -> None:
-        """``m.set_status``: force a record's status (families with versions override)."""
-        if version is not None:
-            raise ValueError(f"a {record.kind} has no versions")
-        if record.track is None:
-            record.track = StatusTrack(status)
-        record.track.force(status, details)
-        self.touch(record)
+        """``m.set_status`` on a record of this backend: the record's machine decides."""
+        record.set_status(self, status, details, version)
 
     def step_record(self, record: Record) -> None:
-        """``m.advance``: take one pending lifecycle step of a record."""
-        if record.track is not None and record.track.step():
-            self.touch(record)
-            if record.track.removed:
-                self.remove(record)
+        """``m.advance`` on a record of this backend: the record's machine decides."""
+        record.advance(self)

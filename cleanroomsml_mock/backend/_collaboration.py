@@ -19,8 +19,9 @@ from ..errors import (
     ServiceError,
     ValidationException,
 )
+from ..lifecycle import StatusTrack
 from ..memberships import Membership
-from ..records import Record, record_type
+from ..records import Host, Record, record_type
 from ._base import BackendBase
 
 # Statuses in which a job's results (record counts, digests, metrics status...) show.
@@ -40,7 +41,7 @@ class JobRecord(Record):
     while ACTIVE or being deleted, and after its data was deleted (``ran``)."""
 
     outputs: dict[str, Any] = field(default_factory=dict)
-    ran: bool = False
+    ran: bool = False  # it was ACTIVE once: INACTIVE after a data delete, not a cancel
 
     def shows_outputs(self) -> bool:
         status = self.status
@@ -50,6 +51,11 @@ class JobRecord(Record):
         if member in self.outputs:
             return self.outputs[member] if self.shows_outputs() else None
         return super().pick(member)
+
+    def moved(self, host: Host, before: str | None) -> None:
+        if before == "ACTIVE":
+            self.ran = True
+        super().moved(host, before)
 
 
 class CollaborationSupport(BackendBase):
@@ -124,7 +130,7 @@ class CollaborationSupport(BackendBase):
         """Every record of ``kind`` in this region, whichever account holds it."""
         for backend in self.region_backends():
             for record in list(backend.tables.get(kind, {}).values()):
-                if record.track is None or not record.track.removed:
+                if not record.removed:
                     yield backend, record
 
     def collaboration_records(self, kind: str, collaboration_id: str) -> list[Record]:
@@ -140,7 +146,7 @@ class CollaborationSupport(BackendBase):
         """A record of ``kind`` in any account of this region, or ResourceNotFound."""
         for backend in self.region_backends():
             record = backend.tables.get(kind, {}).get(arn)
-            if record is not None and (record.track is None or not record.track.removed):
+            if record is not None and not record.removed:
                 return backend, record
         raise ResourceNotFoundException(f"{noun} {arn} not found")
 
@@ -221,9 +227,8 @@ class CollaborationSupport(BackendBase):
         """File a record built by a family and start its lifecycle along ``path``."""
         record.data = {k: v for k, v in record.data.items() if v is not None}
         record.update_time = record.create_time
+        record.track = StatusTrack.starting(path, self.lifecycle)
         self.store(record)
-        self.begin(record, path)
-        record.update_time = record.create_time
 
     def member_may_delete(self, record: Record, membership_identifier: str, noun: str) -> None:
         """The caller must be an active member of the record's collaboration, and the
@@ -241,9 +246,10 @@ class CollaborationSupport(BackendBase):
 
     def require_member(self, collaboration_id: str, noun: str, arn: str) -> None:
         """The caller must hold an active membership in ``collaboration_id``."""
-        if self.world.memberships.membership_of(self.account_id, collaboration_id) is None:
-            self.world.memberships.import_from_moto(self.region)
-        if self.world.memberships.membership_of(self.account_id, collaboration_id) is None:
+        registry = self.world.memberships
+        if registry.membership_of(self.account_id, collaboration_id) is None:
+            registry.import_from_moto(self.region)
+        if registry.membership_of(self.account_id, collaboration_id) is None:
             raise AccessDeniedException(
                 f"Account {self.account_id} is not an active member of collaboration "
                 f"{collaboration_id}, so it cannot delete the data of {noun} {arn}"

@@ -112,22 +112,20 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
         self, *, configured_model_algorithm_association_arn: str, membership_identifier: str
     ) -> Record:
         self.membership(membership_identifier)
-        record = self.find_own(
+        return self.find_own(
             KIND, configured_model_algorithm_association_arn, NOUN, membership_identifier
         )
-        self.observe(record)
-        return record
 
     def list_configured_model_algorithm_associations(
         self, *, membership_identifier: str
     ) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "configuredModelAlgorithmAssociations": [
+            "configuredModelAlgorithmAssociations": self.listing(
                 a
                 for a in self.associations.values()
                 if a.data["membershipIdentifier"] == membership_identifier
-            ]
+            )
         }
 
     def _users(self, association_arn: str) -> list[str]:
@@ -185,7 +183,7 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationConfiguredModelAlgorithmAssociations": self.collaboration_records(
-                KIND, collaboration_identifier
+            "collaborationConfiguredModelAlgorithmAssociations": self.listing(
+                self.collaboration_records(KIND, collaboration_identifier)
             )
         }

@@ -75,7 +75,9 @@ class ConfiguredModelAlgorithms(CollaborationSupport):
         return self.read(KIND, configured_model_algorithm_arn, NOUN)
 
     def list_configured_model_algorithms(self) -> dict[str, Any]:
-        return {"configuredModelAlgorithms": list(self.configured_model_algorithms.values())}
+        return {
+            "configuredModelAlgorithms": self.listing(self.configured_model_algorithms.values())
+        }
 
     def delete_configured_model_algorithm(self, *, configured_model_algorithm_arn: str) -> None:
         record = self.find(KIND, configured_model_algorithm_arn, NOUN)

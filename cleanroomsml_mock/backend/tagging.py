@@ -12,11 +12,7 @@ from ._base import BackendBase
 class Tagging(BackendBase):
     def _taggable(self, resource_arn: str) -> Record:
         record = self.records.get(resource_arn)
-        if (
-            record is None
-            or not record.taggable
-            or (record.track is not None and record.track.removed)
-        ):
+        if record is None or not record.taggable or record.removed:
             raise ResourceNotFoundException(f"Resource {resource_arn} not found")
         return record
 

@@ -4,6 +4,7 @@ the collaboration."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .. import memberships
@@ -14,10 +15,19 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import CREATE_PATH
+from ..records import Record, record_type
 from .trained_models import TrainedModels
 
 KIND = "trained-model-export-job"
 NOUN = "Trained model"
+
+
+@record_type
+@dataclass(eq=False)
+class TrainedModelExportJobRecord(Record):
+    """An export of a trained model version: created, nothing after."""
+
+    paths = (CREATE_PATH,)
 
 
 def key(model_arn: str, version_id: str | None, name: str) -> str:
@@ -152,6 +162,7 @@ class TrainedModelExportJobs(TrainedModels):
             },
             path=CREATE_PATH,
             taggable=False,
+            cls=TrainedModelExportJobRecord,
         )
 
     def list_collaboration_trained_model_export_jobs(
@@ -163,7 +174,7 @@ class TrainedModelExportJobs(TrainedModels):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationTrainedModelExportJobs": [
+            "collaborationTrainedModelExportJobs": self.listing(
                 job
                 for job in self.collaboration_records(KIND, collaboration_identifier)
                 if job.data["trainedModelArn"] == trained_model_arn
@@ -172,5 +183,5 @@ class TrainedModelExportJobs(TrainedModels):
                     or job.data.get("trainedModelVersionIdentifier")
                     == trained_model_version_identifier
                 )
-            ]
+            )
         }
