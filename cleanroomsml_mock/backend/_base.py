@@ -8,8 +8,9 @@ trims it to the output shape. A List method returns its items as ``self.listing(
 so that the page the dispatcher slices from it is what gets read. It raises the
 modelled errors; it never sees HTTP, JSON, pagination tokens or locks.
 
-Status changes are the records' own (the status machine of ``records.Record``); a
-backend is the ``Host`` that holds them.
+A backend is built from a ``WorldView`` (``_view.py``), its account and its region, and
+holds no reference to the ``World``. Status changes are the records' own (the status
+machine of ``records.Record``); a backend is the ``Host`` that holds them.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from ..errors import (
 )
 from ..lifecycle import Lifecycle, StatusTrack
 from ..records import Listing, Observable, Record
+from ._view import WorldView, view_of
 
 if TYPE_CHECKING:
     from ..store import World
 
 MAX_TAGS = 50
+B = TypeVar("B", bound="BackendBase")
 S = TypeVar("S", bound=Observable)
 
 
@@ -42,8 +45,8 @@ def now() -> _dt.datetime:
 
 
 class BackendBase:
-    def __init__(self, world: World, account_id: str, region: str) -> None:
-        self.world = world
+    def __init__(self, view: WorldView, account_id: str, region: str) -> None:
+        self.view = view
         self.account_id = account_id
         self.region = region
         # every ARN-addressable record of this account and region, whatever its kind
@@ -55,11 +58,16 @@ class BackendBase:
         # Tuples, not sets: most names have one ARN, and a 1-tuple is a quarter of a set.
         self.name_index: dict[str, dict[str, tuple[str, ...]]] | None = None
 
+    @classmethod
+    def in_world(cls: type[B], world: World, account_id: str, region: str) -> B:
+        """The backend of ``account_id`` and ``region`` in ``world`` (``World.backend``)."""
+        return cls(view_of(world), account_id, region)
+
     # ------------------------------------------------------------ basics
 
     @property
     def lifecycle(self) -> Lifecycle:
-        return self.world.config.lifecycle
+        return self.view.config.lifecycle
 
     def now(self) -> _dt.datetime:
         return now()
@@ -160,7 +168,7 @@ class BackendBase:
     def locate(self, arn: str) -> tuple[BackendBase, Record] | None:
         """The record filed under ``arn`` in the backend of the account and region the
         ARN names (if that backend exists), with that backend."""
-        backend = self.world.backends.get((ids.arn_account(arn) or "", ids.arn_region(arn) or ""))
+        backend = self.view.backend_for(ids.arn_account(arn) or "", ids.arn_region(arn) or "")
         record = backend.records.get(arn) if backend is not None else None
         if backend is None or record is None:
             return None
@@ -188,7 +196,7 @@ class BackendBase:
 
     def enforce_quota(self, name: str, in_use: int) -> None:
         """ServiceQuotaExceededException when ``in_use`` already reaches quota ``name``."""
-        quotas.enforce(self.world.config.quotas, name, in_use)
+        quotas.enforce(self.view.config.quotas, name, in_use)
 
     def check_name_free(self, kind: str, name: str, noun: str, scope: Any = None) -> None:
         """ConflictException if a record of ``kind`` (in ``scope`` if given) has ``name``."""

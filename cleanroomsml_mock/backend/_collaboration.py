@@ -70,7 +70,7 @@ class CollaborationSupport(BackendBase):
         strict. An unknown (strict) or foreign membership is a ResourceNotFoundException
         where the operation declares one (``not_found``), else an AccessDeniedException.
         """
-        registry = self.world.memberships
+        registry = self.view.memberships
         found = registry.get(membership_id)
         if found is None and registry.import_from_moto(self.region):
             found = registry.get(membership_id)
@@ -78,7 +78,7 @@ class CollaborationSupport(BackendBase):
             ResourceNotFoundException if not_found else AccessDeniedException
         )
         if found is None:
-            if self.world.config.strict_memberships:
+            if self.view.config.strict_memberships:
                 raise refuse(
                     f"Membership {membership_id} not found: it is not a registered Clean Rooms "
                     f"membership of account {self.account_id}"
@@ -103,12 +103,12 @@ class CollaborationSupport(BackendBase):
 
         A collaboration nobody has registered is joined by the caller unless the mock is
         strict (as unknown membership ids are)."""
-        registry = self.world.memberships
+        registry = self.view.memberships
         found = registry.membership_of(self.account_id, collaboration_id)
         if found is None and registry.import_from_moto(self.region):
             found = registry.membership_of(self.account_id, collaboration_id)
         if found is None:
-            if not self.world.config.strict_memberships and not registry.members_of(
+            if not self.view.config.strict_memberships and not registry.members_of(
                 collaboration_id
             ):
                 return registry.add(account_id=self.account_id, collaboration_id=collaboration_id)
@@ -119,12 +119,12 @@ class CollaborationSupport(BackendBase):
         return found
 
     def member_account(self, collaboration_id: str, account_id: str) -> Membership | None:
-        return self.world.memberships.membership_of(account_id, collaboration_id)
+        return self.view.memberships.membership_of(account_id, collaboration_id)
 
     # ------------------------------------------------------------ across member accounts
 
     def region_backends(self) -> list[BackendBase]:
-        return [b for (_, region), b in self.world.backends.items() if region == self.region]
+        return self.view.backends_in(self.region)
 
     def records_of(self, kind: str) -> Iterator[tuple[BackendBase, Record]]:
         """Every record of ``kind`` in this region, whichever account holds it."""
@@ -198,7 +198,7 @@ class CollaborationSupport(BackendBase):
         """A payer account named in a request must be a payer candidate (SPEC §7)."""
         if account_id is None:
             return
-        candidates = self.world.memberships.payer_candidates(collaboration_id, cost_type)
+        candidates = self.view.memberships.payer_candidates(collaboration_id, cost_type)
         if account_id not in candidates:
             raise ValidationException(
                 f"{member}: account {account_id} is not a member of collaboration "
@@ -246,7 +246,7 @@ class CollaborationSupport(BackendBase):
 
     def require_member(self, collaboration_id: str, noun: str, arn: str) -> None:
         """The caller must hold an active membership in ``collaboration_id``."""
-        registry = self.world.memberships
+        registry = self.view.memberships
         if registry.membership_of(self.account_id, collaboration_id) is None:
             registry.import_from_moto(self.region)
         if registry.membership_of(self.account_id, collaboration_id) is None:

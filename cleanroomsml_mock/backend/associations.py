@@ -30,7 +30,7 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
         for policy_name in ("trainedModels", "trainedModelInferenceJobs"):
             for i, log in enumerate(policies.get(policy_name, {}).get("containerLogs", []), 1):
                 logs.append((f"privacyConfiguration.policies.{policy_name}.containerLogs.{i}", log))
-        members = {m.account_id for m in self.world.memberships.members_of(collaboration_id)}
+        members = {m.account_id for m in self.view.memberships.members_of(collaboration_id)}
         for path, log in logs:
             for account in log.get("allowedAccountIds", []):
                 if not (len(account) == 12 and account.isdigit()):

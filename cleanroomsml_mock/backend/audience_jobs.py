@@ -190,7 +190,7 @@ class AudienceJobs(BackendBase):
 
     def _configured_audience_model(self, arn: str) -> tuple[BackendBase, Record]:
         owner = ids.arn_account(arn) or ""
-        backend = self.world.backends.get((owner, self.region))
+        backend = self.view.backend_for(owner, self.region)
         record = backend.table(CONFIGURED).get(arn) if backend is not None else None
         if backend is None or record is None:
             raise ResourceNotFoundException(f"Configured audience model {arn} not found")

@@ -44,7 +44,7 @@ class TrainedModelExportJobs(TrainedModels):
         """The collaboration of the path's membership: the caller's own, or (as the API
         reference describes it) the receiving member's, when the caller is an active
         member of the same collaboration. Returns the collaboration id."""
-        registry = self.world.memberships
+        registry = self.view.memberships
         found = registry.get(membership_identifier)
         if found is None and registry.import_from_moto(self.region):
             found = registry.get(membership_identifier)
