@@ -53,9 +53,8 @@ class BackendBase:
         self.records: dict[str, Record] = {}
         # kind -> the table that holds records of that kind
         self.tables: dict[str, dict[str, Record]] = {}
-        # kind -> name -> ARNs: name checks stay O(1) however many records there are.
-        # Derived from the tables (None: rebuild on first use, e.g. after a state load).
-        # Tuples, not sets: most names have one ARN, and a 1-tuple is a quarter of a set.
+        # kind -> name -> ARNs, so name checks need no scan. Derived from the tables
+        # (None: rebuilt on first use, e.g. after a state load).
         self.name_index: dict[str, dict[str, tuple[str, ...]]] | None = None
 
     @classmethod

@@ -1,7 +1,15 @@
 """What the custom-model families share: memberships (who owns one, who may use it),
 collaboration access, lookups across the member accounts of a region, payer and receiver
-rules (SPEC §1.3, §5.8, §7), and the record type of jobs whose results appear once they
-have run.
+rules, and the record type of jobs whose results appear once they have run.
+
+The rules are those of the AWS Clean Rooms User Guide, "IAM behaviors for Clean Rooms ML
+Custom Models" (https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-behaviors-byom.html):
+membership-scoped operations need the caller's own membership; other members see a
+resource only through the ``GetCollaboration*``/``ListCollaboration*`` views, which leave
+out KMS keys, tags, environment and hyperparameters; any active member may delete the
+data of a trained model or an ML input channel. Payers are the members the collaboration
+designates for a cost type (https://docs.aws.amazon.com/clean-rooms/latest/apireference/API_MembershipMLPaymentConfig.html).
+docs/collaborations.md describes what the mock does.
 
 Membership-scoped resources live in the backend of the account that owns the membership;
 collaboration views and cross-member references look through every backend of the region.
@@ -195,7 +203,8 @@ class CollaborationSupport(BackendBase):
     def check_payer(
         self, collaboration_id: str, cost_type: str, account_id: str | None, member: str
     ) -> None:
-        """A payer account named in a request must be a payer candidate (SPEC §7)."""
+        """A payer account named in a request must be a payer candidate of the cost type
+        in the collaboration (docs/collaborations.md, "Payers")."""
         if account_id is None:
             return
         candidates = self.view.memberships.payer_candidates(collaboration_id, cost_type)

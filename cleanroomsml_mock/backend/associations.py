@@ -1,5 +1,9 @@
-"""Configured model algorithm associations (SPEC §5.2): a configured model algorithm made
-available to a collaboration by one member, with its privacy configuration. Immutable."""
+"""Configured model algorithm associations: a configured model algorithm made available
+to a collaboration by one member, with its privacy configuration. Immutable: there is no
+update operation, so a change is a delete and a new association (API reference:
+CreateConfiguredModelAlgorithmAssociation,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateConfiguredModelAlgorithmAssociation.html;
+docs/custom-models.md, "Configured model algorithm associations")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
-"""Audience generation jobs and audience export jobs (SPEC §4.4, §4.5).
+"""Audience generation jobs and audience export jobs (API reference:
+StartAudienceGenerationJob and StartAudienceExportJob,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_StartAudienceGenerationJob.html;
+docs/lookalike.md, "Audience generation jobs" and "Audience export jobs").
 
 A generation job started from the account that owns the configured audience model is one
-record. Started from another account, the job is seen under two ARNs (SPEC §4.4): the
+record. Started from another account, the one job has an ARN in each account ("IAM
+behaviors for AWS Clean Rooms ML", Cross-account jobs,
+https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-behaviors.html): the
 starter's copy (the seed provider's view, with ``seedAudience``) and the owner's copy,
 named ``<starter account>-<name>``. Both copies share one ``StatusTrack`` object, so a
 read, ``m.set_status`` or ``m.advance`` through either ARN moves the one job; deleting

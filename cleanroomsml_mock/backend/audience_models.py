@@ -1,4 +1,7 @@
-"""Audience models (SPEC §4.2): lookalike models trained on a training dataset.
+"""Audience models: lookalike models trained on a training dataset (API reference:
+CreateAudienceModel,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateAudienceModel.html;
+docs/lookalike.md, "Audience models").
 
 Create starts the training job (CREATE_PENDING -> CREATE_IN_PROGRESS -> ACTIVE); delete
 walks DELETE_PENDING -> DELETE_IN_PROGRESS and then the record is gone.

@@ -1,4 +1,7 @@
-"""Configured audience models and their resource policy (SPEC §4.3).
+"""Configured audience models and their resource policy (API reference:
+CreateConfiguredAudienceModel and PutConfiguredAudienceModelPolicy,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateConfiguredAudienceModel.html;
+docs/lookalike.md, "Configured audience models").
 
 A configured audience model is ACTIVE from creation and removed at once on delete. Its
 resource policy (one JSON document) lives on the record, under the members the policy

@@ -1,5 +1,8 @@
-"""Configured model algorithms (SPEC §5.1): account-level descriptions of the training
-and inference containers of a custom model. No status, no update."""
+"""Configured model algorithms: account-level descriptions of the training and inference
+containers of a custom model. No status, no update (API reference:
+CreateConfiguredModelAlgorithm,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateConfiguredModelAlgorithm.html;
+docs/custom-models.md, "Configured model algorithms")."""
 
 from __future__ import annotations
 

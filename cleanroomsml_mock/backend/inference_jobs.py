@@ -1,5 +1,8 @@
-"""Trained model inference jobs (SPEC §5.6): a trained model version run over an ML input
-channel, its output sent to one member. No delete; cancel while pending or running."""
+"""Trained model inference jobs: a trained model version run over an ML input channel,
+its output sent to the members the output configuration names. No delete; cancel while
+pending or running (API reference: StartTrainedModelInferenceJob,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_StartTrainedModelInferenceJob.html;
+docs/custom-models.md, "Inference jobs")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""ML input channels (SPEC §5.4): the private result of a protected query, prepared for
-training or inference. Deleting a channel's data leaves the record, INACTIVE."""
+"""ML input channels: the private result of a protected query, prepared for training or
+inference. Deleting a channel's data leaves the record, INACTIVE (API reference:
+CreateMLInputChannel and DeleteMLInputChannelData,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateMLInputChannel.html;
+docs/custom-models.md, "ML input channels")."""
 
 from __future__ import annotations
 
@@ -161,8 +164,9 @@ class MLInputChannels(CollaborationSupport):
     def delete_ml_input_channel_data(
         self, *, ml_input_channel_arn: str, membership_identifier: str
     ) -> None:
-        # any active member of the collaboration may delete a channel's data (SPEC §1.3);
-        # the path names the channel's membership or the caller's own
+        # any active member of the collaboration may delete a channel's data ("IAM
+        # behaviors for Clean Rooms ML Custom Models", see _collaboration.py); the path
+        # names the channel's membership or the caller's own
         backend, record = self.find_anywhere(KIND, ml_input_channel_arn, NOUN)
         self.member_may_delete(record, membership_identifier, NOUN)
         if record.status not in DELETABLE_STATES:

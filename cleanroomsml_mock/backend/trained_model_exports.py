@@ -1,6 +1,8 @@
-"""Trained model export jobs (SPEC §5.7): a trained model version's artifacts sent to
-the ML configuration of one receiving member. No ARN, no get, no cancel; listed through
-the collaboration."""
+"""Trained model export jobs: a trained model version's artifacts sent to the ML
+configuration of one receiving member. No ARN, no get, no cancel; listed through the
+collaboration (API reference: StartTrainedModelExportJob,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_StartTrainedModelExportJob.html;
+docs/custom-models.md, "Export jobs")."""
 
 from __future__ import annotations
 

@@ -1,9 +1,16 @@
-"""Trained models (SPEC §5.5, §6): training jobs of a custom model, versioned. All
-versions share the model's ARN; each has its own status, configuration and results.
+"""Trained models: training jobs of a custom model, versioned. All versions share the
+model's ARN; each has its own status, configuration and results.
 
 A new version is created by CreateTrainedModel with the name of an existing model of the
 same membership and an incremental training channel pointing at that model; the base
-version has no version identifier.
+version has no version identifier (API reference: CreateTrainedModel,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateTrainedModel.html,
+and ListTrainedModelVersions; docs/custom-models.md, "Trained models and versions").
+
+Each version walks its own status paths: created, then its output deleted
+(DeleteTrainedModelOutput) or its training cancelled (CancelTrainedModel); without a
+version identifier those act on the base version. The model has no status of its own:
+it shows its latest version's.
 """
 
 from __future__ import annotations
@@ -441,7 +448,8 @@ class TrainedModels(CollaborationSupport):
         membership_identifier: str,
         version_identifier: str | None = None,
     ) -> None:
-        # any active member of the collaboration may delete a model's output (SPEC §1.3)
+        # any active member of the collaboration may delete a model's output ("IAM
+        # behaviors for Clean Rooms ML Custom Models", see _collaboration.py)
         backend, model = self.find_anywhere(KIND, trained_model_arn, NOUN)
         self.member_may_delete(model, membership_identifier, NOUN)
         version = self.model_version(

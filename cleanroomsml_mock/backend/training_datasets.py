@@ -1,4 +1,8 @@
-"""Training datasets (SPEC §4.1): account-level metadata about Glue tables of interactions."""
+"""Training datasets: account-level metadata about the Glue tables of interactions an
+audience model trains on. ACTIVE from creation, removed at once on delete (API reference:
+CreateTrainingDataset,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateTrainingDataset.html;
+docs/lookalike.md)."""
 
 from __future__ import annotations
 
