@@ -67,7 +67,7 @@ def _invoke(
             scope = {**kwargs, "@caller": [account, region]}
             chunk, next_token = page(spec.name, scope, items, token, limit)
             result = dict(result)
-            result[pager.result_key] = backend.observe_all(chunk)
+            result[pager.result_key] = chunk
             result[pager.output_token] = next_token
         if spec.output_shape is None:
             return None

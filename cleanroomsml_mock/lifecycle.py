@@ -1,13 +1,16 @@
-"""Status lifecycles: the paths each kind of resource walks, and how they advance.
+"""Status lifecycles: the paths resources walk, and the track that walks them.
 
 A resource's status is a ``StatusTrack``: where it is now and the steps still ahead.
-How the steps are taken is the mock's lifecycle mode:
+How the steps are taken is the mock's lifecycle mode (docs/lifecycle.md):
 
 - ``immediate``: a transition runs to its end as soon as it begins (the default);
 - ``progressive``: each read of the resource takes one step (polling loops get exercised);
 - ``manual``: nothing moves until the test calls ``m.set_status(...)`` or ``m.advance(...)``.
 
 A path may end in ``REMOVED``: the record disappears once that step is taken.
+
+Which paths a kind of record walks, and what a read, ``m.set_status`` and ``m.advance``
+do to it, is the record's own business: see the status machine of ``records.Record``.
 """
 
 from __future__ import annotations
@@ -40,22 +43,30 @@ class StatusTrack:
     pending: list[str] = field(default_factory=list)
     details: dict[str, Any] | None = None
 
-    def begin(self, path: tuple[str, ...], mode: Lifecycle) -> bool:
-        """Start walking ``path``; True if a step was taken (always)."""
+    @classmethod
+    def starting(cls, path: tuple[str, ...], mode: Lifecycle) -> StatusTrack:
+        """A new track, walking ``path`` from its first status."""
+        track = cls(path[0])
+        track.begin(path, mode)
+        return track
+
+    def begin(self, path: tuple[str, ...], mode: Lifecycle) -> None:
+        """Start walking ``path`` (in immediate mode, straight to its end)."""
         self.status = path[0]
         self.pending = list(path[1:])
         self.details = None
         if mode is Lifecycle.IMMEDIATE:
             self.finish()
-        return True
 
     def step(self) -> bool:
+        """Take the next step; True if there was one."""
         if not self.pending:
             return False
         self.status = self.pending.pop(0)
         return True
 
     def finish(self) -> bool:
+        """Jump to the end of the path; True if the status changed."""
         if not self.pending:
             return False
         self.status = self.pending[-1]
@@ -73,6 +84,7 @@ class StatusTrack:
         return False
 
     def force(self, status: str, details: dict[str, Any] | None = None) -> None:
+        """Put the track at ``status`` with nothing pending (``m.set_status``)."""
         self.status = status
         self.pending.clear()
         self.details = details

@@ -1,6 +1,9 @@
 """Pagination for every List operation, driven by the model's ``paginators-1.json``.
 
 Backends return the full, ordered sequence of items; the dispatcher slices one page.
+Slicing is the only thing done to the items that may have an effect: a backend's
+``records.Listing`` reads the records of the page it hands out (their lifecycles move),
+and this module needs to know nothing about it. Indexing and iterating only look.
 Tokens are opaque: they carry the offset, a short digest of the last item returned and of
 the next one, and a checksum of the operation and the other request parameters (the
 dispatcher adds the caller's account and region), so a token from another operation,

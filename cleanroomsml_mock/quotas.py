@@ -1,5 +1,11 @@
-"""Service quotas (SPEC §2.6): their names, default values, and the check that raises
+"""Service quotas: their names, default values, and the check that raises
 ``ServiceQuotaExceededException`` (HTTP 402, with ``quotaName`` and ``quotaValue``).
+
+Names and default values are the Clean Rooms ML quotas of the AWS General Reference
+("AWS Clean Rooms ML endpoints and quotas",
+https://docs.aws.amazon.com/general/latest/gr/clean-rooms-ml.html); the "pending or
+in-progress" ones count resources in ``PENDING_STATES``. docs/lifecycle.md ("Quotas")
+lists which operation raises which.
 
 Values can be changed per mock: ``mock_cleanroomsml(quotas={...})`` or
 ``m.set_quota(name, value)``, to test a workload above a default or an error path below it.

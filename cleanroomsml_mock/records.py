@@ -1,18 +1,31 @@
-"""The stored form of a resource: what was submitted, plus what the service computed.
+"""The stored form of a resource: what was submitted, what the service computed, and the
+status machine that moves it.
 
 A ``Record`` keeps the wire-named members as given (``data``), its timestamps, its status
 track and its tags. The protocol layer reads it through ``pick(member)``, so a record
 serialises to whatever output shape asks for it (a Get, a List summary, a Collaboration
 view) without per-view code.
+
+Each kind of record carries its own status machine (docs/lifecycle.md), as methods of
+its class: ``begin`` (an operation starts a transition: delete, cancel...), ``observe``
+(a Get, or a List page that shows it), ``set_status`` (``m.set_status``) and ``advance``
+(``m.advance``). They take the ``Host`` that holds the record (its backend). A kind that
+walks other paths, resumes differently or reacts to a transition says so in its own
+``Record`` subclass, next to the operations of its family.
+
+A List operation returns its items as a ``Listing``: slicing one (taking a page) is what
+reads the records on that page, so the code that paginates needs to know nothing of
+lifecycles.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, overload
 
-from .lifecycle import StatusTrack
+from .lifecycle import Lifecycle, StatusTrack
 
 R = TypeVar("R", bound="Record")
 
@@ -26,6 +39,22 @@ def record_type(cls: type[R]) -> type[R]:
     return cls
 
 
+class Host(Protocol):
+    """What a record's status machine needs from the backend that holds it."""
+
+    @property
+    def lifecycle(self) -> Lifecycle: ...
+
+    def now(self) -> _dt.datetime: ...
+
+    def remove(self, record: Record) -> None:
+        """Take ``record`` out of the host's tables (its path ended in ``REMOVED``)."""
+
+    def locate(self, arn: str) -> tuple[Host, Record] | None:
+        """The record filed under ``arn`` in the account and region the ARN names, with
+        the host that holds it (for resources seen under several ARNs)."""
+
+
 @dataclass(eq=False)
 class Record:
     kind: str  # resource type as it appears in the ARN, e.g. "training-dataset"
@@ -36,6 +65,13 @@ class Record:
     track: StatusTrack | None = None
     tags: dict[str, str] = field(default_factory=dict)
     taggable: bool = True
+
+    # The status paths records of this kind walk (create, delete, cancel...), for the
+    # tests that check them against the model's enum, and for ``resumes``.
+    paths: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    # Whether ``m.set_status`` to a status inside one of ``paths`` carries on along it
+    # (in progressive and manual mode); otherwise the record stays where it is put.
+    resumes: ClassVar[bool] = False
 
     def pick(self, member: str) -> Any:
         value = self.data.get(member)
@@ -58,8 +94,126 @@ class Record:
         return self.track.status if self.track is not None else None
 
     @property
+    def removed(self) -> bool:
+        """True once the record's path has reached ``REMOVED``."""
+        return self.track is not None and self.track.removed
+
+    @property
     def name(self) -> str:
         return str(self.data.get("name", ""))
 
+    def touch(self, now: _dt.datetime) -> None:
+        """Mark a change: ``updateTime`` moves forward (by at least the wire's 1 ms)."""
+        if now <= self.update_time:
+            now = self.update_time + _dt.timedelta(milliseconds=1)
+        self.update_time = now
+
+    # ------------------------------------------------------------ status machine
+
+    def begin(self, host: Host, path: tuple[str, ...]) -> None:
+        """An operation starts a transition (a delete, a cancel...) along ``path``; in
+        immediate mode it runs to its end, which may remove the record."""
+        before = self.status
+        if self.track is None:
+            self.track = StatusTrack(path[0])
+        self.track.begin(path, host.lifecycle)
+        self.moved(host, before)
+
+    def observe(self, host: Host) -> bool:
+        """A read (a Get, or a List page that shows the record): one step in progressive
+        mode, the rest of the path in immediate mode, nothing in manual mode. False if
+        the record has just gone."""
+        track = self.track
+        if track is not None and track.pending:
+            before = track.status
+            if track.observe(host.lifecycle):
+                self.moved(host, before)
+        return not self.removed
+
+    def set_status(
+        self,
+        host: Host,
+        status: str,
+        details: dict[str, Any] | None,
+        version: str | None = None,
+    ) -> None:
+        """``m.set_status``: put the record at ``status`` (with ``statusDetails``). A kind
+        that ``resumes`` carries on from there along its path, except in immediate mode,
+        where the record stays put so a test can show a "still running" state."""
+        if version is not None:
+            raise ValueError(f"a {self.kind} has no versions")
+        before = self.status
+        if self.track is None:
+            self.track = StatusTrack(status)
+        self.track.force(status, details)
+        if self.resumes and host.lifecycle is not Lifecycle.IMMEDIATE:
+            self.track.pending = self.rest_of_path(status)
+        self.moved(host, before)
+
+    def advance(self, host: Host) -> None:
+        """``m.advance``: take one pending step, if there is one."""
+        track = self.track
+        if track is not None and track.pending:
+            before = track.status
+            track.step()
+            self.moved(host, before)
+
+    def rest_of_path(self, status: str) -> list[str]:
+        """The steps after ``status`` on the first of ``paths`` through it (none for a
+        final status)."""
+        for path in self.paths:
+            if status in path:
+                return list(path[path.index(status) + 1 :])
+        return []
+
+    def moved(self, host: Host, before: str | None) -> None:
+        """After every status change (``before`` is the status it left): ``updateTime``
+        moves on, and a record whose path reached ``REMOVED`` leaves its host. Kinds
+        extend this to react to a transition."""
+        self.touch(host.now())
+        if self.removed:
+            host.remove(self)
+
 
 record_type(Record)
+
+
+class Observable(Protocol):
+    """What a List can show: a record, or a view of one (a trained model version)."""
+
+    def observe(self, host: Host) -> bool: ...
+
+
+T = TypeVar("T", bound=Observable)
+
+
+class Listing(Sequence[T]):
+    """What a List operation returns: its items, in order.
+
+    A slice is a page shown to the caller: each item on it is read (``observe``), and
+    items that have just gone are left out. Indexing, ``len`` and iteration only look,
+    so a paginator can find where a page starts without moving anything.
+    """
+
+    __slots__ = ("_host", "_items")
+
+    def __init__(self, items: Sequence[T], host: Host) -> None:
+        self._items = items
+        self._host = host
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [item for item in self._items[index] if item.observe(self._host)]
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items)

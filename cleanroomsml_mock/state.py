@@ -45,7 +45,9 @@ VERSION = 1
 
 _PACKAGE = __name__.split(".")[0]
 _WORLD_SKIP = frozenset({"lock", "calls", "backends", "faults"})
-_BACKEND_SKIP = frozenset({"world", "account_id", "region", "name_index"})
+# machinery of a backend, never read from a file ("world": what a backend held before
+# it was given a view, refused too)
+_BACKEND_SKIP = frozenset({"view", "world", "account_id", "region", "name_index"})
 _MARKERS = (
     "__ref__",
     "__dt__",
@@ -340,6 +342,7 @@ def load_world(world: World, document: Any, source: str = "state") -> None:
     only once that has worked: a corrupt document leaves ``world`` as it was.
     """
     from . import backend as _backend_package  # every family's record types registered
+    from .backend._view import view_of
     from .world import World
 
     del _backend_package
@@ -377,7 +380,7 @@ def load_world(world: World, document: Any, source: str = "state") -> None:
             _merge_into(world, name, getattr(scratch, name))
         world.backends.clear()
         for key, backend in scratch.backends.items():
-            backend.world = world
+            backend.view = view_of(world)
             world.backends[key] = backend
 
 

@@ -41,7 +41,7 @@ class World:
             with self.lock:
                 found = self.backends.get(key)
                 if found is None:
-                    found = CleanRoomsMLBackend(self, account_id, region)
+                    found = CleanRoomsMLBackend.in_world(self, account_id, region)
                     self.backends[key] = found
         return found
 

@@ -1,18 +1,23 @@
 """What every resource family's backend builds on: identity, time, ARNs, the record
-tables, lifecycle steps, and the checks shared across families (tags, names, roles).
+tables, and the checks shared across families (tags, names, roles).
 
 A family is a mixin class with a cooperative ``__init__`` that declares its tables, and
 one method per operation named as boto3 names it, taking the operation's top-level input
 members as snake_case keywords. It returns a mapping or a ``Record``; the dispatcher
-trims it to the output shape. It raises the modelled errors; it never sees HTTP, JSON,
-pagination tokens or locks.
+trims it to the output shape. A List method returns its items as ``self.listing(...)``,
+so that the page the dispatcher slices from it is what gets read. It raises the
+modelled errors; it never sees HTTP, JSON, pagination tokens or locks.
+
+A backend is built from a ``WorldView`` (``_view.py``), its account and its region, and
+holds no reference to the ``World``. Status changes are the records' own (the status
+machine of ``records.Record``); a backend is the ``Host`` that holds them.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import ids, quotas
 from ..errors import (
@@ -22,12 +27,15 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import Lifecycle, StatusTrack
-from ..records import Record
+from ..records import Listing, Observable, Record
+from ._view import WorldView, view_of
 
 if TYPE_CHECKING:
     from ..world import World
 
 MAX_TAGS = 50
+B = TypeVar("B", bound="BackendBase")
+S = TypeVar("S", bound=Observable)
 
 
 def now() -> _dt.datetime:
@@ -37,24 +45,28 @@ def now() -> _dt.datetime:
 
 
 class BackendBase:
-    def __init__(self, world: World, account_id: str, region: str) -> None:
-        self.world = world
+    def __init__(self, view: WorldView, account_id: str, region: str) -> None:
+        self.view = view
         self.account_id = account_id
         self.region = region
         # every ARN-addressable record of this account and region, whatever its kind
         self.records: dict[str, Record] = {}
         # kind -> the table that holds records of that kind
         self.tables: dict[str, dict[str, Record]] = {}
-        # kind -> name -> ARNs: name checks stay O(1) however many records there are.
-        # Derived from the tables (None: rebuild on first use, e.g. after a state load).
-        # Tuples, not sets: most names have one ARN, and a 1-tuple is a quarter of a set.
+        # kind -> name -> ARNs, so name checks need no scan. Derived from the tables
+        # (None: rebuilt on first use, e.g. after a state load).
         self.name_index: dict[str, dict[str, tuple[str, ...]]] | None = None
+
+    @classmethod
+    def in_world(cls: type[B], world: World, account_id: str, region: str) -> B:
+        """The backend of ``account_id`` and ``region`` in ``world`` (``World.backend``)."""
+        return cls(view_of(world), account_id, region)
 
     # ------------------------------------------------------------ basics
 
     @property
     def lifecycle(self) -> Lifecycle:
-        return self.world.config.lifecycle
+        return self.view.config.lifecycle
 
     def now(self) -> _dt.datetime:
         return now()
@@ -82,26 +94,24 @@ class BackendBase:
         tags: dict[str, str] | None = None,
         taggable: bool = True,
         cls: type[Record] = Record,
+        **fields: Any,
     ) -> Record:
         """Create, store and return a record; ``path`` starts its status lifecycle.
 
         ``cls`` is the record class (a ``@record_type`` subclass of ``Record`` whose extra
-        fields all have defaults).
+        fields all have defaults); ``fields`` sets those extra fields.
         """
         t = self.now()
-        track = None
-        if path is not None:
-            track = StatusTrack(path[0])
-            track.begin(path, self.lifecycle)
         record = cls(
             kind=kind,
             arn=arn,
             data={k: v for k, v in data.items() if v is not None},
             create_time=t,
             update_time=t,
-            track=track,
+            track=StatusTrack.starting(path, self.lifecycle) if path is not None else None,
             tags=dict(tags or {}),
             taggable=taggable,
+            **fields,
         )
         self.store(record)
         return record
@@ -116,6 +126,7 @@ class BackendBase:
             names[name] = (*names.get(name, ()), record.arn)
 
     def remove(self, record: Record) -> None:
+        """Take a record out of its table, the ARN index and the name index."""
         self.tables.get(record.kind, {}).pop(record.arn, None)
         self.records.pop(record.arn, None)
         names = self._names(record.kind)
@@ -150,48 +161,33 @@ class BackendBase:
         return found
 
     def touch(self, record: Record) -> None:
-        """Mark a change: ``updateTime`` moves forward (by at least the wire's 1 ms)."""
-        t = self.now()
-        if t <= record.update_time:
-            t = record.update_time + _dt.timedelta(milliseconds=1)
-        record.update_time = t
+        """Mark a change that is not a status change (an update, a new version)."""
+        record.touch(self.now())
 
-    def begin(self, record: Record, path: tuple[str, ...]) -> None:
-        """Start a transition (delete, cancel...) along ``path``; may remove the record."""
-        if record.track is None:
-            record.track = StatusTrack(path[0])
-        record.track.begin(path, self.lifecycle)
-        self.touch(record)
-        if record.track.removed:
-            self.remove(record)
+    def locate(self, arn: str) -> tuple[BackendBase, Record] | None:
+        """The record filed under ``arn`` in the backend of the account and region the
+        ARN names (if that backend exists), with that backend."""
+        backend = self.view.backend_for(ids.arn_account(arn) or "", ids.arn_region(arn) or "")
+        record = backend.records.get(arn) if backend is not None else None
+        if backend is None or record is None:
+            return None
+        return backend, record
 
-    def observe(self, record: Record) -> bool:
-        """A read of ``record``: advance its lifecycle; False if it has just gone."""
-        track = record.track
-        if track is None or not track.pending:
-            return not (track is not None and track.removed)
-        if track.observe(self.lifecycle):
-            self.touch(record)
-        if track.removed:
-            self.remove(record)
-            return False
-        return True
-
-    def observe_all(self, records: Iterable[Any]) -> list[Any]:
-        """Read every record of a page; records that have just gone are left out."""
-        return [r for r in records if not isinstance(r, Record) or self.observe(r)]
+    def listing(self, items: Iterable[S]) -> Listing[S]:
+        """What a List method returns: ``items`` in order, read a page at a time."""
+        return Listing(list(items), self)
 
     def find(self, kind: str, arn: str, noun: str) -> Record:
         """The record, or a ``ResourceNotFoundException`` naming it. Not a read."""
         record = self.tables.get(kind, {}).get(arn)
-        if record is None or (record.track is not None and record.track.removed):
+        if record is None or record.removed:
             raise ResourceNotFoundException(f"{noun} {arn} not found")
         return record
 
     def read(self, kind: str, arn: str, noun: str) -> Record:
-        """The record as a Get sees it: found, then advanced one read."""
+        """The record as a Get sees it: found, then read (which may advance it)."""
         record = self.find(kind, arn, noun)
-        if not self.observe(record):
+        if not record.observe(self):
             raise ResourceNotFoundException(f"{noun} {arn} not found")
         return record
 
@@ -199,7 +195,7 @@ class BackendBase:
 
     def enforce_quota(self, name: str, in_use: int) -> None:
         """ServiceQuotaExceededException when ``in_use`` already reaches quota ``name``."""
-        quotas.enforce(self.world.config.quotas, name, in_use)
+        quotas.enforce(self.view.config.quotas, name, in_use)
 
     def check_name_free(self, kind: str, name: str, noun: str, scope: Any = None) -> None:
         """ConflictException if a record of ``kind`` (in ``scope`` if given) has ``name``."""
@@ -243,17 +239,9 @@ class BackendBase:
         details: dict[str, Any] | None,
         version: str | None = None,
     ) -> None:
-        """``m.set_status``: force a record's status (families with versions override)."""
-        if version is not None:
-            raise ValueError(f"a {record.kind} has no versions")
-        if record.track is None:
-            record.track = StatusTrack(status)
-        record.track.force(status, details)
-        self.touch(record)
+        """``m.set_status`` on a record of this backend: the record's machine decides."""
+        record.set_status(self, status, details, version)
 
     def step_record(self, record: Record) -> None:
-        """``m.advance``: take one pending lifecycle step of a record."""
-        if record.track is not None and record.track.step():
-            self.touch(record)
-            if record.track.removed:
-                self.remove(record)
+        """``m.advance`` on a record of this backend: the record's machine decides."""
+        record.advance(self)

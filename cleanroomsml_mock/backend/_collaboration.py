@@ -1,7 +1,15 @@
 """What the custom-model families share: memberships (who owns one, who may use it),
 collaboration access, lookups across the member accounts of a region, payer and receiver
-rules (SPEC §1.3, §5.8, §7), and the record type of jobs whose results appear once they
-have run.
+rules, and the record type of jobs whose results appear once they have run.
+
+The rules are those of the AWS Clean Rooms User Guide, "IAM behaviors for Clean Rooms ML
+Custom Models" (https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-behaviors-byom.html):
+membership-scoped operations need the caller's own membership; other members see a
+resource only through the ``GetCollaboration*``/``ListCollaboration*`` views, which leave
+out KMS keys, tags, environment and hyperparameters; any active member may delete the
+data of a trained model or an ML input channel. Payers are the members the collaboration
+designates for a cost type (https://docs.aws.amazon.com/clean-rooms/latest/apireference/API_MembershipMLPaymentConfig.html).
+docs/collaborations.md describes what the mock does.
 
 Membership-scoped resources live in the backend of the account that owns the membership;
 collaboration views and cross-member references look through every backend of the region.
@@ -19,8 +27,9 @@ from ..errors import (
     ServiceError,
     ValidationException,
 )
+from ..lifecycle import StatusTrack
 from ..memberships import Membership
-from ..records import Record, record_type
+from ..records import Host, Record, record_type
 from ._base import BackendBase
 
 # Statuses in which a job's results (record counts, digests, metrics status...) show.
@@ -40,7 +49,7 @@ class JobRecord(Record):
     while ACTIVE or being deleted, and after its data was deleted (``ran``)."""
 
     outputs: dict[str, Any] = field(default_factory=dict)
-    ran: bool = False
+    ran: bool = False  # it was ACTIVE once: INACTIVE after a data delete, not a cancel
 
     def shows_outputs(self) -> bool:
         status = self.status
@@ -50,6 +59,11 @@ class JobRecord(Record):
         if member in self.outputs:
             return self.outputs[member] if self.shows_outputs() else None
         return super().pick(member)
+
+    def moved(self, host: Host, before: str | None) -> None:
+        if before == "ACTIVE":
+            self.ran = True
+        super().moved(host, before)
 
 
 class CollaborationSupport(BackendBase):
@@ -64,7 +78,7 @@ class CollaborationSupport(BackendBase):
         strict. An unknown (strict) or foreign membership is a ResourceNotFoundException
         where the operation declares one (``not_found``), else an AccessDeniedException.
         """
-        registry = self.world.memberships
+        registry = self.view.memberships
         found = registry.get(membership_id)
         if found is None and registry.import_from_moto(self.region):
             found = registry.get(membership_id)
@@ -72,7 +86,7 @@ class CollaborationSupport(BackendBase):
             ResourceNotFoundException if not_found else AccessDeniedException
         )
         if found is None:
-            if self.world.config.strict_memberships:
+            if self.view.config.strict_memberships:
                 raise refuse(
                     f"Membership {membership_id} not found: it is not a registered Clean Rooms "
                     f"membership of account {self.account_id}"
@@ -97,12 +111,12 @@ class CollaborationSupport(BackendBase):
 
         A collaboration nobody has registered is joined by the caller unless the mock is
         strict (as unknown membership ids are)."""
-        registry = self.world.memberships
+        registry = self.view.memberships
         found = registry.membership_of(self.account_id, collaboration_id)
         if found is None and registry.import_from_moto(self.region):
             found = registry.membership_of(self.account_id, collaboration_id)
         if found is None:
-            if not self.world.config.strict_memberships and not registry.members_of(
+            if not self.view.config.strict_memberships and not registry.members_of(
                 collaboration_id
             ):
                 return registry.add(account_id=self.account_id, collaboration_id=collaboration_id)
@@ -113,18 +127,18 @@ class CollaborationSupport(BackendBase):
         return found
 
     def member_account(self, collaboration_id: str, account_id: str) -> Membership | None:
-        return self.world.memberships.membership_of(account_id, collaboration_id)
+        return self.view.memberships.membership_of(account_id, collaboration_id)
 
     # ------------------------------------------------------------ across member accounts
 
     def region_backends(self) -> list[BackendBase]:
-        return [b for (_, region), b in self.world.backends.items() if region == self.region]
+        return self.view.backends_in(self.region)
 
     def records_of(self, kind: str) -> Iterator[tuple[BackendBase, Record]]:
         """Every record of ``kind`` in this region, whichever account holds it."""
         for backend in self.region_backends():
             for record in list(backend.tables.get(kind, {}).values()):
-                if record.track is None or not record.track.removed:
+                if not record.removed:
                     yield backend, record
 
     def collaboration_records(self, kind: str, collaboration_id: str) -> list[Record]:
@@ -140,7 +154,7 @@ class CollaborationSupport(BackendBase):
         """A record of ``kind`` in any account of this region, or ResourceNotFound."""
         for backend in self.region_backends():
             record = backend.tables.get(kind, {}).get(arn)
-            if record is not None and (record.track is None or not record.track.removed):
+            if record is not None and not record.removed:
                 return backend, record
         raise ResourceNotFoundException(f"{noun} {arn} not found")
 
@@ -189,10 +203,11 @@ class CollaborationSupport(BackendBase):
     def check_payer(
         self, collaboration_id: str, cost_type: str, account_id: str | None, member: str
     ) -> None:
-        """A payer account named in a request must be a payer candidate (SPEC §7)."""
+        """A payer account named in a request must be a payer candidate of the cost type
+        in the collaboration (docs/collaborations.md, "Payers")."""
         if account_id is None:
             return
-        candidates = self.world.memberships.payer_candidates(collaboration_id, cost_type)
+        candidates = self.view.memberships.payer_candidates(collaboration_id, cost_type)
         if account_id not in candidates:
             raise ValidationException(
                 f"{member}: account {account_id} is not a member of collaboration "
@@ -221,9 +236,8 @@ class CollaborationSupport(BackendBase):
         """File a record built by a family and start its lifecycle along ``path``."""
         record.data = {k: v for k, v in record.data.items() if v is not None}
         record.update_time = record.create_time
+        record.track = StatusTrack.starting(path, self.lifecycle)
         self.store(record)
-        self.begin(record, path)
-        record.update_time = record.create_time
 
     def member_may_delete(self, record: Record, membership_identifier: str, noun: str) -> None:
         """The caller must be an active member of the record's collaboration, and the
@@ -241,9 +255,10 @@ class CollaborationSupport(BackendBase):
 
     def require_member(self, collaboration_id: str, noun: str, arn: str) -> None:
         """The caller must hold an active membership in ``collaboration_id``."""
-        if self.world.memberships.membership_of(self.account_id, collaboration_id) is None:
-            self.world.memberships.import_from_moto(self.region)
-        if self.world.memberships.membership_of(self.account_id, collaboration_id) is None:
+        registry = self.view.memberships
+        if registry.membership_of(self.account_id, collaboration_id) is None:
+            registry.import_from_moto(self.region)
+        if registry.membership_of(self.account_id, collaboration_id) is None:
             raise AccessDeniedException(
                 f"Account {self.account_id} is not an active member of collaboration "
                 f"{collaboration_id}, so it cannot delete the data of {noun} {arn}"

@@ -1,5 +1,9 @@
-"""Configured model algorithm associations (SPEC §5.2): a configured model algorithm made
-available to a collaboration by one member, with its privacy configuration. Immutable."""
+"""Configured model algorithm associations: a configured model algorithm made available
+to a collaboration by one member, with its privacy configuration. Immutable: there is no
+update operation, so a change is a delete and a new association (API reference:
+CreateConfiguredModelAlgorithmAssociation,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateConfiguredModelAlgorithmAssociation.html;
+docs/custom-models.md, "Configured model algorithm associations")."""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
         for policy_name in ("trainedModels", "trainedModelInferenceJobs"):
             for i, log in enumerate(policies.get(policy_name, {}).get("containerLogs", []), 1):
                 logs.append((f"privacyConfiguration.policies.{policy_name}.containerLogs.{i}", log))
-        members = {m.account_id for m in self.world.memberships.members_of(collaboration_id)}
+        members = {m.account_id for m in self.view.memberships.members_of(collaboration_id)}
         for path, log in logs:
             for account in log.get("allowedAccountIds", []):
                 if not (len(account) == 12 and account.isdigit()):
@@ -112,22 +116,20 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
         self, *, configured_model_algorithm_association_arn: str, membership_identifier: str
     ) -> Record:
         self.membership(membership_identifier)
-        record = self.find_own(
+        return self.find_own(
             KIND, configured_model_algorithm_association_arn, NOUN, membership_identifier
         )
-        self.observe(record)
-        return record
 
     def list_configured_model_algorithm_associations(
         self, *, membership_identifier: str
     ) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "configuredModelAlgorithmAssociations": [
+            "configuredModelAlgorithmAssociations": self.listing(
                 a
                 for a in self.associations.values()
                 if a.data["membershipIdentifier"] == membership_identifier
-            ]
+            )
         }
 
     def _users(self, association_arn: str) -> list[str]:
@@ -185,7 +187,7 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationConfiguredModelAlgorithmAssociations": self.collaboration_records(
-                KIND, collaboration_identifier
+            "collaborationConfiguredModelAlgorithmAssociations": self.listing(
+                self.collaboration_records(KIND, collaboration_identifier)
             )
         }

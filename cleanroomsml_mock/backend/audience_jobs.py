@@ -1,7 +1,12 @@
-"""Audience generation jobs and audience export jobs (SPEC §4.4, §4.5).
+"""Audience generation jobs and audience export jobs (API reference:
+StartAudienceGenerationJob and StartAudienceExportJob,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_StartAudienceGenerationJob.html;
+docs/lookalike.md, "Audience generation jobs" and "Audience export jobs").
 
 A generation job started from the account that owns the configured audience model is one
-record. Started from another account, the job is seen under two ARNs (SPEC §4.4): the
+record. Started from another account, the one job has an ARN in each account ("IAM
+behaviors for AWS Clean Rooms ML", Cross-account jobs,
+https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-behaviors.html): the
 starter's copy (the seed provider's view, with ``seedAudience``) and the owner's copy,
 named ``<starter account>-<name>``. Both copies share one ``StatusTrack`` object, so a
 read, ``m.set_status`` or ``m.advance`` through either ARN moves the one job; deleting
@@ -27,9 +32,8 @@ from ..errors import (
     ResourceNotFoundException,
     ValidationException,
 )
-from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH, Lifecycle
-from ..records import Record, record_type
-from . import audience_models
+from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
+from ..records import Host, Record, record_type
 from ._base import BackendBase
 from .configured_audience_models import MAX_PERCENTAGE, policy_allows
 
@@ -38,8 +42,6 @@ JOB_NOUN = "Audience generation job"
 EXPORT = "audience-export-job"
 CONFIGURED = "configured-audience-model"
 START_ACTION = "cleanrooms-ml:StartAudienceGenerationJob"
-
-LIFECYCLES = {JOB: (CREATE_PATH, DELETE_AND_REMOVE_PATH), EXPORT: (CREATE_PATH,)}
 
 CREATING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
 DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
@@ -54,7 +56,12 @@ def audience_export_job_arn(audience_generation_job_arn: str, name: str) -> str:
 @record_type
 @dataclass(eq=False)
 class AudienceGenerationJob(Record):
-    """A generation job as one account sees it."""
+    """A generation job as one account sees it.
+
+    The owner's copy of a cross-account job refers to the starter's (``starter_copy``)
+    and shares its ``StatusTrack``, so either ARN moves the one job; every status change
+    of either copy moves both ``updateTime``s.
+    """
 
     peer_arn: str | None = None  # the same job under the other account's ARN
     primary: bool = True  # the starter's copy (its track is the one both copies share)
@@ -62,6 +69,15 @@ class AudienceGenerationJob(Record):
     show_metrics: bool = True
     size_config: dict[str, Any] | None = None  # audienceSizeConfig when the job started
     output_prefix: str = ""  # the configured output S3 location when the job started
+    starter_copy: AudienceGenerationJob | None = None  # on the owner's copy
+
+    paths = (CREATE_PATH, DELETE_AND_REMOVE_PATH)
+    resumes = True
+
+    def __post_init__(self) -> None:
+        # one track for both copies, also when they are built again from saved state
+        if self.starter_copy is not None:
+            self.track = self.starter_copy.track
 
     def pick(self, member: str) -> Any:
         if member == "metrics":
@@ -69,6 +85,12 @@ class AudienceGenerationJob(Record):
                 return self.quality
             return None
         return super().pick(member)
+
+    def moved(self, host: Host, before: str | None) -> None:
+        peer = host.locate(self.peer_arn) if self.peer_arn is not None else None
+        super().moved(host, before)  # a delete that completes removes both copies
+        if peer is not None:
+            peer[1].update_time = self.update_time
 
 
 @record_type
@@ -78,10 +100,17 @@ class AudienceExportJob(Record):
 
     output_location: str = ""
 
+    paths = (CREATE_PATH,)
+    resumes = True
+
     def pick(self, member: str) -> Any:
         if member == "outputLocation":
             return self.output_location if self.status == "ACTIVE" else None
         return super().pick(member)
+
+
+# The paths the jobs walk (a test checks them against the model's enums).
+LIFECYCLES = {JOB: AudienceGenerationJob.paths, EXPORT: AudienceExportJob.paths}
 
 
 def _metrics(job_id: str, size_config: dict[str, Any] | None) -> dict[str, Any]:
@@ -99,17 +128,6 @@ def _metrics(job_id: str, size_config: dict[str, Any] | None) -> dict[str, Any]:
                 {"audienceSize": {"type": size_type, "value": value}, "score": round(score, 4)}
             )
     return {"relevanceMetrics": relevance, "recallMetric": round(rng.uniform(0.2, 0.8), 4)}
-
-
-def _rest_of_path(kind: str, status: str) -> list[str]:
-    """The steps after ``status`` on the lookalike path of ``kind`` that passes through it
-    (empty for a final status): ``m.set_status`` to an intermediate status lets progressive
-    reads and ``m.advance`` carry on from there."""
-    for lifecycles in (audience_models.LIFECYCLES, LIFECYCLES):
-        for path in lifecycles.get(kind, ()):
-            if status in path:
-                return list(path[path.index(status) + 1 :])
-    return []
 
 
 def _check_seed(seed: dict[str, Any]) -> None:
@@ -139,35 +157,13 @@ class AudienceJobs(BackendBase):
 
     # ------------------------------------------------------------ the two copies of a job
 
-    def _peer(self, record: Record) -> tuple[BackendBase, AudienceGenerationJob] | None:
-        if not isinstance(record, AudienceGenerationJob) or record.peer_arn is None:
-            return None
-        account = ids.arn_account(record.peer_arn)
-        region = ids.arn_region(record.peer_arn)
-        backend = self.world.backends.get((account or "", region or ""))
-        peer = backend.records.get(record.peer_arn) if backend is not None else None
-        if backend is None or not isinstance(peer, AudienceGenerationJob):
-            return None
-        return backend, peer
-
-    def _link(self, record: Record) -> None:
-        """Make both copies of a cross-account job share the starter's track (a no-op
-        unless state was loaded from a file, which copies the track)."""
-        found = self._peer(record)
-        if found is None:
-            return
-        assert isinstance(record, AudienceGenerationJob)
-        peer = found[1]
-        primary, alias = (record, peer) if record.primary else (peer, record)
-        alias.track = primary.track
-
-    def touch(self, record: Record) -> None:
-        super().touch(record)
-        found = self._peer(record)
-        if found is not None:
-            found[1].update_time = record.update_time
+    def _peer(self, job: Record) -> tuple[BackendBase, Record] | None:
+        """The other copy of a cross-account job, and the backend that holds it."""
+        peer_arn = job.peer_arn if isinstance(job, AudienceGenerationJob) else None
+        return self.locate(peer_arn) if peer_arn is not None else None
 
     def remove(self, record: Record) -> None:
+        """A generation job goes with its export jobs, and with its other copy."""
         super().remove(record)
         if record.kind != JOB:
             return
@@ -175,29 +171,8 @@ class AudienceJobs(BackendBase):
             if export.data.get("audienceGenerationJobArn") == record.arn:
                 super().remove(export)
         found = self._peer(record)
-        if found is not None and found[1].arn in found[0].records:
+        if found is not None:
             found[0].remove(found[1])
-
-    def observe(self, record: Record) -> bool:
-        self._link(record)
-        return super().observe(record)
-
-    def set_record_status(
-        self,
-        record: Record,
-        status: str,
-        details: dict[str, Any] | None,
-        version: str | None = None,
-    ) -> None:
-        self._link(record)
-        super().set_record_status(record, status, details, version)
-        resumable = record.kind in audience_models.LIFECYCLES or record.kind in LIFECYCLES
-        if resumable and self.lifecycle is not Lifecycle.IMMEDIATE and record.track is not None:
-            record.track.pending = _rest_of_path(record.kind, status)
-
-    def step_record(self, record: Record) -> None:
-        self._link(record)
-        super().step_record(record)
 
     def _exports_of(self, job: Record) -> list[Record]:
         """The export jobs of a generation job, under both of its ARNs."""
@@ -220,7 +195,7 @@ class AudienceJobs(BackendBase):
 
     def _configured_audience_model(self, arn: str) -> tuple[BackendBase, Record]:
         owner = ids.arn_account(arn) or ""
-        backend = self.world.backends.get((owner, self.region))
+        backend = self.view.backend_for(owner, self.region)
         record = backend.table(CONFIGURED).get(arn) if backend is not None else None
         if backend is None or record is None:
             raise ResourceNotFoundException(f"Configured audience model {arn} not found")
@@ -304,27 +279,23 @@ class AudienceJobs(BackendBase):
             path=CREATE_PATH,
             tags=own_tags,
             cls=AudienceGenerationJob,
+            peer_arn=owner_arn if cross_account else None,
+            show_metrics=not cross_account or "ALL" in shared,
+            **copy.deepcopy(snapshot),
         )
-        assert isinstance(record, AudienceGenerationJob)
-        for key, value in snapshot.items():
-            setattr(record, key, copy.deepcopy(value))
-        record.show_metrics = not cross_account or "ALL" in shared
         if cross_account:
-            alias = owner_backend.new_record(
+            owner_backend.new_record(
                 JOB,
                 owner_arn,
                 {"audienceGenerationJobArn": owner_arn, "name": owner_name, **common},
                 path=CREATE_PATH,
                 tags=dict(parent_tags) if inherit else {},
                 cls=AudienceGenerationJob,
+                peer_arn=arn,
+                primary=False,
+                starter_copy=record,
+                **copy.deepcopy(snapshot),
             )
-            assert isinstance(alias, AudienceGenerationJob)
-            for key, value in snapshot.items():
-                setattr(alias, key, copy.deepcopy(value))
-            alias.primary = False
-            alias.track = record.track
-            alias.peer_arn = arn
-            record.peer_arn = owner_arn
         return {"audienceGenerationJobArn": arn}
 
     def get_audience_generation_job(self, *, audience_generation_job_arn: str) -> Record:
@@ -336,17 +307,16 @@ class AudienceJobs(BackendBase):
         configured_audience_model_arn: str | None = None,
         collaboration_id: str | None = None,
     ) -> dict[str, Any]:
-        jobs = [
+        jobs = self.listing(
             job
             for job in self.audience_generation_jobs.values()
             if configured_audience_model_arn in (None, job.data["configuredAudienceModelArn"])
             and collaboration_id in (None, job.data.get("collaborationId"))
-        ]
+        )
         return {"audienceGenerationJobs": jobs}
 
     def delete_audience_generation_job(self, *, audience_generation_job_arn: str) -> None:
         record = self.find(JOB, audience_generation_job_arn, JOB_NOUN)
-        self._link(record)
         if record.status in CREATING:
             raise ConflictException(
                 f"{JOB_NOUN} {audience_generation_job_arn} is {record.status}; it can be "
@@ -360,7 +330,7 @@ class AudienceJobs(BackendBase):
                 f"{JOB_NOUN} {audience_generation_job_arn} has export jobs in progress: "
                 f"{', '.join(exporting)}"
             )
-        self.begin(record, DELETE_AND_REMOVE_PATH)
+        record.begin(self, DELETE_AND_REMOVE_PATH)
 
     # ------------------------------------------------------------ export jobs
 
@@ -416,7 +386,7 @@ class AudienceJobs(BackendBase):
             f"{job.output_prefix.rstrip('/')}/{job_id}/{quote(name, safe='')}/"
             f"{audience_size['type'].lower()}-{audience_size['value']}/"
         )
-        record = self.new_record(
+        self.new_record(
             EXPORT,
             audience_export_job_arn(audience_generation_job_arn, name),
             {
@@ -428,16 +398,15 @@ class AudienceJobs(BackendBase):
             path=CREATE_PATH,
             taggable=False,
             cls=AudienceExportJob,
+            output_location=location,
         )
-        assert isinstance(record, AudienceExportJob)
-        record.output_location = location
 
     def list_audience_export_jobs(
         self, *, audience_generation_job_arn: str | None = None
     ) -> dict[str, Any]:
-        exports = [
+        exports = self.listing(
             export
             for export in self.audience_export_jobs.values()
             if audience_generation_job_arn in (None, export.data["audienceGenerationJobArn"])
-        ]
+        )
         return {"audienceExportJobs": exports}

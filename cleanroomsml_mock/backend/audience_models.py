@@ -1,4 +1,7 @@
-"""Audience models (SPEC §4.2): lookalike models trained on a training dataset.
+"""Audience models: lookalike models trained on a training dataset (API reference:
+CreateAudienceModel,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateAudienceModel.html;
+docs/lookalike.md, "Audience models").
 
 Create starts the training job (CREATE_PENDING -> CREATE_IN_PROGRESS -> ACTIVE); delete
 walks DELETE_PENDING -> DELETE_IN_PROGRESS and then the record is gone.
@@ -7,12 +10,13 @@ walks DELETE_PENDING -> DELETE_IN_PROGRESS and then the record is gone.
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from typing import Any
 
 from .. import quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
-from ..records import Record
+from ..records import Record, record_type
 from ._base import BackendBase
 
 KIND = "audience-model"
@@ -20,8 +24,19 @@ NOUN = "Audience model"
 TRAINING_DATASET = "training-dataset"
 CONFIGURED_AUDIENCE_MODEL = "configured-audience-model"
 
+
+@record_type
+@dataclass(eq=False)
+class AudienceModelRecord(Record):
+    """An audience model: trained, then deleted and removed. ``m.set_status`` to a status
+    on one of these paths carries on from there (docs/lifecycle.md)."""
+
+    paths = (CREATE_PATH, DELETE_AND_REMOVE_PATH)
+    resumes = True
+
+
 # The paths an audience model walks (a test checks them against the model's enum).
-LIFECYCLES = {KIND: (CREATE_PATH, DELETE_AND_REMOVE_PATH)}
+LIFECYCLES = {KIND: AudienceModelRecord.paths}
 
 CREATING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
 DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
@@ -74,6 +89,7 @@ class AudienceModels(BackendBase):
             },
             path=CREATE_PATH,
             tags=tags,
+            cls=AudienceModelRecord,
         )
         return {"audienceModelArn": arn}
 
@@ -81,7 +97,7 @@ class AudienceModels(BackendBase):
         return self.read(KIND, audience_model_arn, NOUN)
 
     def list_audience_models(self) -> dict[str, Any]:
-        return {"audienceModels": list(self.audience_models.values())}
+        return {"audienceModels": self.listing(self.audience_models.values())}
 
     def delete_audience_model(self, *, audience_model_arn: str) -> None:
         record = self.find(KIND, audience_model_arn, NOUN)
@@ -102,4 +118,4 @@ class AudienceModels(BackendBase):
             )
         if record.status in DELETING:
             return  # already being deleted: deleting again changes nothing
-        self.begin(record, DELETE_AND_REMOVE_PATH)
+        record.begin(self, DELETE_AND_REMOVE_PATH)

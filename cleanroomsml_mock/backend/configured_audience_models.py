@@ -1,4 +1,7 @@
-"""Configured audience models and their resource policy (SPEC §4.3).
+"""Configured audience models and their resource policy (API reference:
+CreateConfiguredAudienceModel and PutConfiguredAudienceModelPolicy,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateConfiguredAudienceModel.html;
+docs/lookalike.md, "Configured audience models").
 
 A configured audience model is ACTIVE from creation and removed at once on delete. Its
 resource policy (one JSON document) lives on the record, under the members the policy
@@ -12,11 +15,12 @@ import fnmatch
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConflictException, ResourceNotFoundException, ValidationException
 from ..lifecycle import ACTIVE_ONLY
-from ..records import Record
+from ..records import Record, record_type
 from ._base import BackendBase
 
 KIND = "configured-audience-model"
@@ -28,7 +32,16 @@ MAX_PERCENTAGE = 100
 POLICY = "configuredAudienceModelPolicy"
 POLICY_HASH = "policyHash"
 
-LIFECYCLES = {KIND: (ACTIVE_ONLY,)}
+
+@record_type
+@dataclass(eq=False)
+class ConfiguredAudienceModelRecord(Record):
+    """A configured audience model: ACTIVE, and nothing else."""
+
+    paths = (ACTIVE_ONLY,)
+
+
+LIFECYCLES = {KIND: ConfiguredAudienceModelRecord.paths}
 
 
 def policy_hash(policy: str) -> str:
@@ -173,6 +186,7 @@ class ConfiguredAudienceModels(BackendBase):
             },
             path=ACTIVE_ONLY,
             tags=tags,
+            cls=ConfiguredAudienceModelRecord,
         )
         return {"configuredAudienceModelArn": arn}
 
@@ -180,7 +194,7 @@ class ConfiguredAudienceModels(BackendBase):
         return self.read(KIND, configured_audience_model_arn, NOUN)
 
     def list_configured_audience_models(self) -> dict[str, Any]:
-        return {"configuredAudienceModels": list(self.configured_audience_models.values())}
+        return {"configuredAudienceModels": self.listing(self.configured_audience_models.values())}
 
     def update_configured_audience_model(
         self,

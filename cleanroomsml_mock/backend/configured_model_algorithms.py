@@ -1,5 +1,8 @@
-"""Configured model algorithms (SPEC §5.1): account-level descriptions of the training
-and inference containers of a custom model. No status, no update."""
+"""Configured model algorithms: account-level descriptions of the training and inference
+containers of a custom model. No status, no update (API reference:
+CreateConfiguredModelAlgorithm,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateConfiguredModelAlgorithm.html;
+docs/custom-models.md, "Configured model algorithms")."""
 
 from __future__ import annotations
 
@@ -75,7 +78,9 @@ class ConfiguredModelAlgorithms(CollaborationSupport):
         return self.read(KIND, configured_model_algorithm_arn, NOUN)
 
     def list_configured_model_algorithms(self) -> dict[str, Any]:
-        return {"configuredModelAlgorithms": list(self.configured_model_algorithms.values())}
+        return {
+            "configuredModelAlgorithms": self.listing(self.configured_model_algorithms.values())
+        }
 
     def delete_configured_model_algorithm(self, *, configured_model_algorithm_arn: str) -> None:
         record = self.find(KIND, configured_model_algorithm_arn, NOUN)

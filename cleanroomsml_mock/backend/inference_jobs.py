@@ -1,19 +1,31 @@
-"""Trained model inference jobs (SPEC §5.6): a trained model version run over an ML input
-channel, its output sent to one member. No delete; cancel while pending or running."""
+"""Trained model inference jobs: a trained model version run over an ML input channel,
+its output sent to the members the output configuration names. No delete; cancel while
+pending or running (API reference: StartTrainedModelInferenceJob,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_StartTrainedModelInferenceJob.html;
+docs/custom-models.md, "Inference jobs")."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .. import memberships, quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CANCEL_PATH, CREATE_PATH
-from ..records import Record
+from ..records import Record, record_type
 from ._collaboration import CANCELLABLE_STATES, JobRecord
 from .trained_models import TrainedModels
 
 KIND = "trained-model-inference-job"
 NOUN = "Trained model inference job"
+
+
+@record_type
+@dataclass(eq=False)
+class InferenceJobRecord(JobRecord):
+    """An inference job: created, or cancelled (INACTIVE); never removed."""
+
+    paths = (CREATE_PATH, CANCEL_PATH)
 
 
 class TrainedModelInferenceJobs(TrainedModels):
@@ -121,7 +133,7 @@ class TrainedModelInferenceJobs(TrainedModels):
         arn = self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
         outputs = self._results(membership_identifier, arn, "inferenceContainerImageDigest")
         t = self.now()
-        record = JobRecord(
+        record = InferenceJobRecord(
             kind=KIND,
             arn=arn,
             data={
@@ -155,7 +167,7 @@ class TrainedModelInferenceJobs(TrainedModels):
     ) -> Record:
         self.membership(membership_identifier)
         record = self.find_own(KIND, trained_model_inference_job_arn, NOUN, membership_identifier)
-        self.observe(record)
+        record.observe(self)
         return record
 
     @staticmethod
@@ -177,12 +189,12 @@ class TrainedModelInferenceJobs(TrainedModels):
     ) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "trainedModelInferenceJobs": [
+            "trainedModelInferenceJobs": self.listing(
                 job
                 for job in self.inference_jobs.values()
                 if job.data["membershipIdentifier"] == membership_identifier
                 and self._matches(job, trained_model_arn, trained_model_version_identifier)
-            ]
+            )
         }
 
     def cancel_trained_model_inference_job(
@@ -195,7 +207,7 @@ class TrainedModelInferenceJobs(TrainedModels):
                 f"{NOUN} {trained_model_inference_job_arn} is {record.status}; only a pending "
                 "or running inference job can be cancelled"
             )
-        self.begin(record, CANCEL_PATH)
+        record.begin(self, CANCEL_PATH)
 
     def list_collaboration_trained_model_inference_jobs(
         self,
@@ -206,9 +218,9 @@ class TrainedModelInferenceJobs(TrainedModels):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationTrainedModelInferenceJobs": [
+            "collaborationTrainedModelInferenceJobs": self.listing(
                 job
                 for job in self.collaboration_records(KIND, collaboration_identifier)
                 if self._matches(job, trained_model_arn, trained_model_version_identifier)
-            ]
+            )
         }

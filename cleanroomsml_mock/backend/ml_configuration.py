@@ -1,5 +1,8 @@
-"""ML configuration (SPEC §5.3): one per membership, where Clean Rooms ML writes the
-member's metrics, logs and exported model artifacts. Put is an upsert."""
+"""ML configuration: one per membership, where Clean Rooms ML writes the member's
+metrics, logs and exported model artifacts. Put is an upsert (API reference:
+PutMLConfiguration,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_PutMLConfiguration.html;
+docs/custom-models.md, "ML configuration")."""
 
 from __future__ import annotations
 

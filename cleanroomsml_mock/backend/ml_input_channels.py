@@ -1,20 +1,32 @@
-"""ML input channels (SPEC §5.4): the private result of a protected query, prepared for
-training or inference. Deleting a channel's data leaves the record, INACTIVE."""
+"""ML input channels: the private result of a protected query, prepared for training or
+inference. Deleting a channel's data leaves the record, INACTIVE (API reference:
+CreateMLInputChannel and DeleteMLInputChannelData,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateMLInputChannel.html;
+docs/custom-models.md, "ML input channels")."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .. import ids, memberships, quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_DATA_PATH
-from ..records import Record
+from ..records import Record, record_type
 from ._collaboration import DELETABLE_STATES, RELEASED_STATES, CollaborationSupport, JobRecord
 
 KIND = "ml-input-channel"
 NOUN = "ML input channel"
 ASSOCIATION_KIND = "configured-model-algorithm-association"
 DEFAULT_RESULT_FORMAT = "CSV"
+
+
+@record_type
+@dataclass(eq=False)
+class MLInputChannelRecord(JobRecord):
+    """An ML input channel: created, then its data deleted (INACTIVE); never removed."""
+
+    paths = (CREATE_PATH, DELETE_DATA_PATH)
 
 
 def _check_input_channel(input_channel: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +114,7 @@ class MLInputChannels(CollaborationSupport):
         ]
         self.enforce_quota(quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP, len(active))
         arn = self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
-        record = JobRecord(
+        record = MLInputChannelRecord(
             kind=KIND,
             arn=arn,
             data={
@@ -136,24 +148,25 @@ class MLInputChannels(CollaborationSupport):
     ) -> Record:
         self.membership(membership_identifier)
         record = self.find_own(KIND, ml_input_channel_arn, NOUN, membership_identifier)
-        self.observe(record)
+        record.observe(self)
         return record
 
     def list_ml_input_channels(self, *, membership_identifier: str) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "mlInputChannelsList": [
+            "mlInputChannelsList": self.listing(
                 c
                 for c in self.ml_input_channels.values()
                 if c.data["membershipIdentifier"] == membership_identifier
-            ]
+            )
         }
 
     def delete_ml_input_channel_data(
         self, *, ml_input_channel_arn: str, membership_identifier: str
     ) -> None:
-        # any active member of the collaboration may delete a channel's data (SPEC §1.3);
-        # the path names the channel's membership or the caller's own
+        # any active member of the collaboration may delete a channel's data ("IAM
+        # behaviors for Clean Rooms ML Custom Models", see _collaboration.py); the path
+        # names the channel's membership or the caller's own
         backend, record = self.find_anywhere(KIND, ml_input_channel_arn, NOUN)
         self.member_may_delete(record, membership_identifier, NOUN)
         if record.status not in DELETABLE_STATES:
@@ -161,9 +174,7 @@ class MLInputChannels(CollaborationSupport):
                 f"{NOUN} {ml_input_channel_arn} is {record.status}; its data can be deleted "
                 f"only when it is {', '.join(sorted(DELETABLE_STATES))}"
             )
-        if isinstance(record, JobRecord) and record.status == "ACTIVE":
-            record.ran = True
-        backend.begin(record, DELETE_DATA_PATH)
+        record.begin(backend, DELETE_DATA_PATH)
 
     # ------------------------------------------------------------ collaboration views
 
@@ -174,7 +185,7 @@ class MLInputChannels(CollaborationSupport):
         backend, record = self.find_collaboration_view(
             KIND, ml_input_channel_arn, NOUN, collaboration_identifier
         )
-        backend.observe(record)
+        record.observe(backend)
         return record
 
     def list_collaboration_ml_input_channels(
@@ -182,7 +193,7 @@ class MLInputChannels(CollaborationSupport):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationMLInputChannelsList": self.collaboration_records(
-                KIND, collaboration_identifier
+            "collaborationMLInputChannelsList": self.listing(
+                self.collaboration_records(KIND, collaboration_identifier)
             )
         }

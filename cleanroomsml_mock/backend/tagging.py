@@ -1,4 +1,6 @@
-"""Tagging (SPEC §2.2): one tag table for every taggable record of an account and region."""
+"""Tagging: the tags of every taggable record of an account and region. At most 50 tags
+per resource, and keys starting with ``aws:`` are reserved (API reference: TagResource,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_TagResource.html)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,7 @@ from ._base import BackendBase
 class Tagging(BackendBase):
     def _taggable(self, resource_arn: str) -> Record:
         record = self.records.get(resource_arn)
-        if (
-            record is None
-            or not record.taggable
-            or (record.track is not None and record.track.removed)
-        ):
+        if record is None or not record.taggable or record.removed:
             raise ResourceNotFoundException(f"Resource {resource_arn} not found")
         return record
 

@@ -1,9 +1,12 @@
-"""Trained model export jobs (SPEC §5.7): a trained model version's artifacts sent to
-the ML configuration of one receiving member. No ARN, no get, no cancel; listed through
-the collaboration."""
+"""Trained model export jobs: a trained model version's artifacts sent to the ML
+configuration of one receiving member. No ARN, no get, no cancel; listed through the
+collaboration (API reference: StartTrainedModelExportJob,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_StartTrainedModelExportJob.html;
+docs/custom-models.md, "Export jobs")."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .. import memberships
@@ -14,10 +17,19 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import CREATE_PATH
+from ..records import Record, record_type
 from .trained_models import TrainedModels
 
 KIND = "trained-model-export-job"
 NOUN = "Trained model"
+
+
+@record_type
+@dataclass(eq=False)
+class TrainedModelExportJobRecord(Record):
+    """An export of a trained model version: created, nothing after."""
+
+    paths = (CREATE_PATH,)
 
 
 def key(model_arn: str, version_id: str | None, name: str) -> str:
@@ -34,7 +46,7 @@ class TrainedModelExportJobs(TrainedModels):
         """The collaboration of the path's membership: the caller's own, or (as the API
         reference describes it) the receiving member's, when the caller is an active
         member of the same collaboration. Returns the collaboration id."""
-        registry = self.world.memberships
+        registry = self.view.memberships
         found = registry.get(membership_identifier)
         if found is None and registry.import_from_moto(self.region):
             found = registry.get(membership_identifier)
@@ -152,6 +164,7 @@ class TrainedModelExportJobs(TrainedModels):
             },
             path=CREATE_PATH,
             taggable=False,
+            cls=TrainedModelExportJobRecord,
         )
 
     def list_collaboration_trained_model_export_jobs(
@@ -163,7 +176,7 @@ class TrainedModelExportJobs(TrainedModels):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationTrainedModelExportJobs": [
+            "collaborationTrainedModelExportJobs": self.listing(
                 job
                 for job in self.collaboration_records(KIND, collaboration_identifier)
                 if job.data["trainedModelArn"] == trained_model_arn
@@ -172,5 +185,5 @@ class TrainedModelExportJobs(TrainedModels):
                     or job.data.get("trainedModelVersionIdentifier")
                     == trained_model_version_identifier
                 )
-            ]
+            )
         }

@@ -1,22 +1,28 @@
-"""Trained models (SPEC §5.5, §6): training jobs of a custom model, versioned. All
-versions share the model's ARN; each has its own status, configuration and results.
+"""Trained models: training jobs of a custom model, versioned. All versions share the
+model's ARN; each has its own status, configuration and results.
 
 A new version is created by CreateTrainedModel with the name of an existing model of the
 same membership and an incremental training channel pointing at that model; the base
-version has no version identifier.
+version has no version identifier (API reference: CreateTrainedModel,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateTrainedModel.html,
+and ListTrainedModelVersions; docs/custom-models.md, "Trained models and versions").
+
+Each version walks its own status paths: created, then its output deleted
+(DeleteTrainedModelOutput) or its training cancelled (CancelTrainedModel); without a
+version identifier those act on the base version. The model has no status of its own:
+it shows its latest version's.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ids, memberships, quotas
 from ..errors import ConflictException, ResourceNotFoundException, ValidationException
 from ..lifecycle import CANCEL_PATH, CREATE_PATH, DELETE_DATA_PATH, StatusTrack
-from ..records import Record, record_type
+from ..records import Host, Record, record_type
 from ._collaboration import (
     CANCELLABLE_STATES,
     DELETABLE_STATES,
@@ -34,10 +40,25 @@ MAX_CHANNELS = 20
 
 @record_type
 @dataclass(eq=False)
+class TrainedModelVersion(JobRecord):
+    """One version of a trained model (one training job): it is never removed; deleting
+    its output or cancelling its training leaves it INACTIVE."""
+
+    paths = (CREATE_PATH, DELETE_DATA_PATH, CANCEL_PATH)
+
+
+@record_type
+@dataclass(eq=False)
 class TrainedModelRecord(Record):
-    """A trained model: model-level data and tags, and its versions (oldest first)."""
+    """A trained model: model-level data and tags, and its versions (oldest first).
+
+    Its status machine is its versions': a read reads the latest version, ``m.set_status``
+    moves the latest version (or the one named), ``m.advance`` steps every version.
+    """
 
     versions: list[JobRecord] = field(default_factory=list)
+
+    paths = TrainedModelVersion.paths
 
     def latest(self) -> JobRecord:
         return self.versions[-1]
@@ -61,6 +82,26 @@ class TrainedModelRecord(Record):
     def pick(self, member: str) -> Any:
         return VersionView(self, self.latest()).pick(member)
 
+    def observe(self, host: Host) -> bool:
+        self.latest().observe(host)
+        return True
+
+    def set_status(
+        self,
+        host: Host,
+        status: str,
+        details: dict[str, Any] | None,
+        version: str | None = None,
+    ) -> None:
+        target = self.latest() if version is None else self.version(version)
+        if target is None:
+            raise ValueError(f"trained model {self.arn} has no version {version!r}")
+        target.set_status(host, status, details)
+
+    def advance(self, host: Host) -> None:
+        for version in self.versions:
+            version.advance(host)
+
 
 class VersionView:
     """One version of a trained model as the output shapes see it."""
@@ -83,6 +124,12 @@ class VersionView:
             return value
         return self.model.data.get(member)
 
+    def observe(self, host: Host) -> bool:
+        """A read of this version (unless the request has read it already)."""
+        if not self.seen:
+            self.version.observe(host)
+        return True
+
 
 def _echo(channel: dict[str, Any]) -> dict[str, Any]:
     """An incremental channel as the output shape echoes it."""
@@ -97,61 +144,6 @@ class TrainedModels(CollaborationSupport):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.trained_models = self.table(KIND)
-
-    # ------------------------------------------------------------ lifecycle of versions
-
-    def observe(self, record: Any) -> bool:
-        if isinstance(record, VersionView):
-            if not record.seen:
-                self._observe_version(record.version)
-            return True
-        if isinstance(record, TrainedModelRecord):
-            self._observe_version(record.latest())
-            return True
-        return super().observe(record)
-
-    def observe_all(self, records: Iterable[Any]) -> list[Any]:
-        return [r for r in records if not isinstance(r, (Record, VersionView)) or self.observe(r)]
-
-    def _observe_version(self, version: JobRecord) -> None:
-        if version.track is not None and version.track.observe(self.lifecycle):
-            self.touch(version)
-
-    def _begin_version(self, version: JobRecord, path: tuple[str, ...]) -> None:
-        if version.track is None:
-            version.track = StatusTrack(path[0])
-        version.track.begin(path, self.lifecycle)
-        self.touch(version)
-
-    def set_record_status(
-        self,
-        record: Record,
-        status: str,
-        details: dict[str, Any] | None,
-        version: str | None = None,
-    ) -> None:
-        if not isinstance(record, TrainedModelRecord):
-            if isinstance(record, JobRecord) and record.status == "ACTIVE":
-                record.ran = True
-            super().set_record_status(record, status, details, version)
-            return
-        target = record.latest() if version is None else record.version(version)
-        if target is None:
-            raise ValueError(f"trained model {record.arn} has no version {version!r}")
-        if target.status == "ACTIVE":
-            target.ran = True
-        if target.track is None:
-            target.track = StatusTrack(status)
-        target.track.force(status, details)
-        self.touch(target)
-
-    def step_record(self, record: Record) -> None:
-        if not isinstance(record, TrainedModelRecord):
-            super().step_record(record)
-            return
-        for version in record.versions:
-            if version.track is not None and version.track.step():
-                self.touch(version)
 
     # ------------------------------------------------------------ helpers
 
@@ -334,7 +326,7 @@ class TrainedModels(CollaborationSupport):
             else self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
         )
         version_id = ids.new_uuid() if target is not None else None
-        version = JobRecord(
+        version = TrainedModelVersion(
             kind=KIND,
             arn=arn,
             data={
@@ -357,13 +349,12 @@ class TrainedModels(CollaborationSupport):
             },
             create_time=t,
             update_time=t,
+            track=StatusTrack.starting(CREATE_PATH, self.lifecycle),
             taggable=False,
             outputs=self._results(
                 membership_identifier, f"{arn}/{version_id}", "trainingContainerImageDigest"
             ),
         )
-        self._begin_version(version, CREATE_PATH)
-        version.update_time = t
         if target is not None:
             target.versions.append(version)
             target.tags.update(tags or {})
@@ -399,17 +390,17 @@ class TrainedModels(CollaborationSupport):
         version = self.model_version(
             model, version_identifier, latest=True, member="versionIdentifier"
         )
-        self._observe_version(version)
+        version.observe(self)
         return VersionView(model, version)
 
     def list_trained_models(self, *, membership_identifier: str) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "trainedModels": [
+            "trainedModels": self.listing(
                 m
                 for m in self.trained_models.values()
                 if m.data["membershipIdentifier"] == membership_identifier
-            ]
+            )
         }
 
     def list_trained_model_versions(
@@ -421,14 +412,14 @@ class TrainedModels(CollaborationSupport):
     ) -> dict[str, Any]:
         model = self._own_model(trained_model_arn, membership_identifier)
         if status is None:
-            return {"trainedModels": [VersionView(model, v) for v in model.versions]}
+            return {"trainedModels": self.listing(VersionView(model, v) for v in model.versions)}
         # the filter applies to the statuses this read shows: read first, then filter
         for version in model.versions:
-            self._observe_version(version)
+            version.observe(self)
         return {
-            "trainedModels": [
+            "trainedModels": self.listing(
                 VersionView(model, v, seen=True) for v in model.versions if v.status == status
-            ]
+            )
         }
 
     def cancel_trained_model(
@@ -448,7 +439,7 @@ class TrainedModels(CollaborationSupport):
                 f"{version.data.get('versionIdentifier', '(base)')} is {version.status}; only "
                 "a pending or running training job can be cancelled"
             )
-        self._begin_version(version, CANCEL_PATH)
+        version.begin(self, CANCEL_PATH)
 
     def delete_trained_model_output(
         self,
@@ -457,8 +448,9 @@ class TrainedModels(CollaborationSupport):
         membership_identifier: str,
         version_identifier: str | None = None,
     ) -> None:
-        # any active member of the collaboration may delete a model's output (SPEC §1.3)
-        _, model = self.find_anywhere(KIND, trained_model_arn, NOUN)
+        # any active member of the collaboration may delete a model's output ("IAM
+        # behaviors for Clean Rooms ML Custom Models", see _collaboration.py)
+        backend, model = self.find_anywhere(KIND, trained_model_arn, NOUN)
         self.member_may_delete(model, membership_identifier, NOUN)
         version = self.model_version(
             model, version_identifier, latest=False, member="versionIdentifier"
@@ -469,9 +461,7 @@ class TrainedModels(CollaborationSupport):
                 f"{version.data.get('versionIdentifier', '(base)')} is {version.status}; its "
                 f"output can be deleted only when it is {', '.join(sorted(DELETABLE_STATES))}"
             )
-        if version.status == "ACTIVE":
-            version.ran = True
-        self._begin_version(version, DELETE_DATA_PATH)
+        version.begin(backend, DELETE_DATA_PATH)
 
     # ------------------------------------------------------------ collaboration views
 
@@ -490,11 +480,13 @@ class TrainedModels(CollaborationSupport):
         version = self.model_version(
             model, version_identifier, latest=True, member="versionIdentifier"
         )
-        self._observe_version(version)
+        version.observe(self)
         return VersionView(model, version)
 
     def list_collaboration_trained_models(self, *, collaboration_identifier: str) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationTrainedModels": self.collaboration_records(KIND, collaboration_identifier)
+            "collaborationTrainedModels": self.listing(
+                self.collaboration_records(KIND, collaboration_identifier)
+            )
         }

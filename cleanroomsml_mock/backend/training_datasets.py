@@ -1,17 +1,30 @@
-"""Training datasets (SPEC §4.1): account-level metadata about Glue tables of interactions."""
+"""Training datasets: account-level metadata about the Glue tables of interactions an
+audience model trains on. ACTIVE from creation, removed at once on delete (API reference:
+CreateTrainingDataset,
+https://docs.aws.amazon.com/cleanrooms-ml/latest/APIReference/API_CreateTrainingDataset.html;
+docs/lookalike.md)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import ACTIVE_ONLY
-from ..records import Record
+from ..records import Record, record_type
 from ._base import BackendBase
 
 KIND = "training-dataset"
 NOUN = "Training dataset"
 REQUIRED_COLUMN_TYPES = ("USER_ID", "ITEM_ID", "TIMESTAMP")
+
+
+@record_type
+@dataclass(eq=False)
+class TrainingDatasetRecord(Record):
+    """A training dataset: ACTIVE, and nothing else."""
+
+    paths = (ACTIVE_ONLY,)
 
 
 def _check_schema(training_data: list[dict[str, Any]]) -> None:
@@ -68,6 +81,7 @@ class TrainingDatasets(BackendBase):
             },
             path=ACTIVE_ONLY,
             tags=tags,
+            cls=TrainingDatasetRecord,
         )
         return {"trainingDatasetArn": arn}
 
@@ -75,7 +89,7 @@ class TrainingDatasets(BackendBase):
         return self.read(KIND, training_dataset_arn, NOUN)
 
     def list_training_datasets(self) -> dict[str, Any]:
-        return {"trainingDatasets": list(self.training_datasets.values())}
+        return {"trainingDatasets": self.listing(self.training_datasets.values())}
 
     def delete_training_dataset(self, *, training_dataset_arn: str) -> None:
         record = self.find(KIND, training_dataset_arn, NOUN)
