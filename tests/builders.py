@@ -258,6 +258,21 @@ def make_trained_model(
     return response
 
 
+def new_version(client: Any, base: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A new version of the trained model ``base`` (a ``make_trained_model`` result),
+    trained incrementally from it; ``channel=`` overrides fields of the incremental
+    channel."""
+    channel: dict[str, Any] = {"trainedModelArn": base["trainedModelArn"], "channelName": "base"}
+    channel.update(overrides.pop("channel", {}))
+    return make_trained_model(
+        client,
+        association=base["association"],
+        channel=base["channel"],
+        incrementalTrainingDataChannels=[channel],
+        **overrides,
+    )
+
+
 def start_inference(
     client: Any, model: dict[str, Any], membership: str = MEMBERSHIP, **overrides: Any
 ) -> str:

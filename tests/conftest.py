@@ -8,15 +8,13 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import settings
 
-from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
+from cleanroomsml_mock import CleanRoomsMLMock
 from cleanroomsml_mock.calls import Call, CallList
 from cleanroomsml_mock.errors import MockBugError
 
-from .builders import REGION
 from .shapes import assert_declared_error, assert_valid_output
 
 pytest_plugins = ["pytester"]
@@ -76,15 +74,15 @@ def served_responses_conform(
             assert_declared_error(call.operation, call.error.code)
 
 
+# The suite's short names for the plugin's own fixtures (the tests use what users get).
 @pytest.fixture
-def mock() -> Iterator[CleanRoomsMLMock]:
-    with mock_cleanroomsml() as handle:
-        yield handle
+def mock(cleanroomsml_mock: CleanRoomsMLMock) -> CleanRoomsMLMock:
+    return cleanroomsml_mock
 
 
 @pytest.fixture
-def client(mock: CleanRoomsMLMock) -> Any:
-    return boto3.client("cleanroomsml", region_name=REGION)
+def client(cleanroomsml_client: Any) -> Any:
+    return cleanroomsml_client
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from .builders import (
     make_association,
     make_channel,
     make_trained_model,
+    new_version,
     start_inference,
 )
 
@@ -53,14 +54,7 @@ def test_start_get_round_trips_everything(client: Any) -> None:
 
 def test_latest_version_is_used_by_default(client: Any) -> None:
     model = make_trained_model(client)
-    v2 = make_trained_model(
-        client,
-        association=model["association"],
-        channel=model["channel"],
-        incrementalTrainingDataChannels=[
-            {"trainedModelArn": model["trainedModelArn"], "channelName": "base"}
-        ],
-    )
+    v2 = new_version(client, model)
     arn = start_inference(client, model)
     assert get(client, arn)["trainedModelVersionIdentifier"] == v2["versionIdentifier"]
 

@@ -11,6 +11,7 @@ from .builders import (
     MEMBERSHIP,
     make_association,
     make_trained_model,
+    new_version,
     privacy,
     put_ml_configuration,
 )
@@ -61,14 +62,7 @@ def test_start_and_list(client: Any, model: dict[str, Any]) -> None:
 
 
 def test_version_filter(client: Any, model: dict[str, Any]) -> None:
-    v2 = make_trained_model(
-        client,
-        association=model["association"],
-        channel=model["channel"],
-        incrementalTrainingDataChannels=[
-            {"trainedModelArn": model["trainedModelArn"], "channelName": "base"}
-        ],
-    )
+    v2 = new_version(client, model)
     export(client, model, name="latest")
     latest = exports(client, model, trainedModelVersionIdentifier=v2["versionIdentifier"])
     assert [j["name"] for j in latest] == ["latest"]

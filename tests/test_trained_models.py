@@ -15,6 +15,7 @@ from .builders import (
     make_association,
     make_channel,
     make_trained_model,
+    new_version,
     put_ml_configuration,
 )
 
@@ -22,18 +23,6 @@ from .builders import (
 def get(client: Any, arn: str, version: str | None = None) -> Any:
     kwargs = {"versionIdentifier": version} if version else {}
     return client.get_trained_model(membershipIdentifier=MEMBERSHIP, trainedModelArn=arn, **kwargs)
-
-
-def new_version(client: Any, base: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    channel: dict[str, Any] = {"trainedModelArn": base["trainedModelArn"], "channelName": "base"}
-    channel.update(overrides.pop("channel", {}))
-    return make_trained_model(
-        client,
-        association=base["association"],
-        channel=base["channel"],
-        incrementalTrainingDataChannels=[channel],
-        **overrides,
-    )
 
 
 def test_create_get_round_trips_everything(client: Any) -> None:
