@@ -124,7 +124,7 @@ def test_any_size_when_the_model_has_no_bins(client: Any) -> None:
     assert got["metrics"]["relevanceMetrics"] == []
     export(client, arn, audienceSize={"type": "PERCENTAGE", "value": 7})
     assert exports(client)[0]["status"] == "ACTIVE"
-    # a percentage is still a percentage (SPEC §9.3)
+    # a percentage is still a percentage (docs/lookalike.md)
     with pytest.raises(client.exceptions.ValidationException) as exc:
         export(client, arn, name="too-big", audienceSize={"type": "PERCENTAGE", "value": 101})
     assert "audienceSize" in str(exc.value) and "100" in str(exc.value)

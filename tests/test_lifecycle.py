@@ -48,8 +48,8 @@ def test_every_status_used_is_in_the_model_enum(kind: str, path: tuple[str, ...]
     assert {s for s in path if s != REMOVED} <= set(allowed)
 
 
-# SPEC §3.2: the paths every family with a status walks, from the engine's constants.
-SPEC_PATHS = {
+# docs/lifecycle.md: the paths every family with a status walks, from the engine's constants.
+DOCUMENTED_PATHS = {
     "training-dataset": (ACTIVE_ONLY,),
     "configured-audience-model": (ACTIVE_ONLY,),
     "audience-model": (CREATE_PATH, DELETE_AND_REMOVE_PATH),
@@ -62,10 +62,10 @@ SPEC_PATHS = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(SPEC_PATHS))
+@pytest.mark.parametrize("kind", sorted(DOCUMENTED_PATHS))
 def test_engine_paths_fit_every_family_enum(kind: str) -> None:
     allowed = set(status_enum(kind))
-    for path in SPEC_PATHS[kind]:
+    for path in DOCUMENTED_PATHS[kind]:
         assert {s for s in path if s != REMOVED} <= allowed, (kind, path)
 
 

@@ -1,4 +1,4 @@
-"""Pagination (SPEC §2.4) through boto3, and the token rules of ``pagination``."""
+"""Pagination (docs/usage.md, "Pagination") through boto3, and the token rules of ``pagination``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Service quotas of the lookalike half (SPEC §2.6): 402 with quotaName and quotaValue,
-counting only resources in the states each quota names, values changeable per mock."""
+"""Service quotas of the lookalike half (docs/lifecycle.md, "Quotas"): 402 with quotaName
+and quotaValue, counting only resources in the states each quota names, values changeable
+per mock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tagging (SPEC §2.2) on training datasets, through boto3."""
+"""Tagging (TagResource, UntagResource, ListTagsForResource) on training datasets, through boto3."""
 
 from __future__ import annotations
 
