@@ -71,8 +71,14 @@ def report(name: str, value: str, target: str, ok: bool | None) -> None:
 
 
 def summary() -> None:
-    missed = [r[0] for r in results if r[3] is False]
-    print("all targets met" if not missed else f"missed: {', '.join(missed)}", flush=True)
+    checked = [r for r in results if r[3] is not None]
+    missed = [r[0] for r in checked if r[3] is False]
+    if not missed:
+        print(f"all {len(checked)} targets met", flush=True)
+    elif len(missed) <= 3:
+        print(f"missed {len(missed)} of {len(checked)} targets: {'; '.join(missed)}", flush=True)
+    else:
+        print(f"missed {len(missed)} of {len(checked)} targets (MISSED above)", flush=True)
 
 
 def best_median(values: Sequence[float]) -> tuple[float, float]:
