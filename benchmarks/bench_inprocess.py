@@ -23,11 +23,10 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import boto3
+from _common import DATA, ROLE, RawBody, floor_client, report, results, served_body
 from botocore.awsrequest import AWSResponse
 
 from cleanroomsml_mock import mock_cleanroomsml
@@ -35,21 +34,6 @@ from cleanroomsml_mock import mock_cleanroomsml
 QUICK = "--quick" in sys.argv
 N = 300 if QUICK else 2000
 REPEATS = 3 if QUICK else 5
-ROLE = "arn:aws:iam::123456789012:role/bench"
-DATA = [
-    {
-        "type": "INTERACTIONS",
-        "inputConfig": {
-            "schema": [
-                {"columnName": "user_id", "columnTypes": ["USER_ID"]},
-                {"columnName": "item_id", "columnTypes": ["ITEM_ID"]},
-                {"columnName": "ts", "columnTypes": ["TIMESTAMP"]},
-            ],
-            "dataSource": {"glueDataSource": {"databaseName": "db", "tableName": "t"}},
-        },
-    }
-]
-results: list[tuple[str, str, str, bool | None]] = []
 
 
 def per_call(fn: Callable[[], Any], n: int = N) -> float:
@@ -64,39 +48,6 @@ def per_call(fn: Callable[[], Any], n: int = N) -> float:
             fn()
         best = min(best, (time.perf_counter() - start) / n)
     return best
-
-
-def report(name: str, value: str, target: str, ok: bool | None) -> None:
-    results.append((name, value, target, ok))
-    mark = "" if ok is None else ("ok" if ok else "MISSED")
-    print(f"{name:<48} {value:>22}   {target:<18} {mark}", flush=True)
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
-
-    def read(self, *_: Any) -> bytes:
-        return self._body
-
-
-def floor_client(operation: str, status: int, body: bytes) -> Any:
-    client = boto3.client("cleanroomsml", region_name="us-east-1")
-
-    def canned(request: Any, **_: Any) -> AWSResponse:
-        return AWSResponse(request.url, status, {"Content-Type": "application/json"}, _Raw(body))
-
-    client.meta.events.register(f"before-send.cleanroomsml.{operation}", canned)
-    return client
-
-
-def served_body(m: Any) -> bytes:
-    import json
-
-    return json.dumps(m.calls.last.response, separators=(",", ":")).encode()
 
 
 def interleaved(mine: Callable[[], Any], floor: Callable[[], Any]) -> tuple[float, float]:
@@ -145,7 +96,7 @@ def bench_calls() -> None:
         floor_create_c = floor_client("CreateTrainingDataset", 200, create_body)
         floor_create_c.meta.events.register(
             "before-send.cleanroomsml.DeleteTrainingDataset",
-            lambda request, **_: AWSResponse(request.url, 200, {}, _Raw(b"")),
+            lambda request, **_: AWSResponse(request.url, 200, {}, RawBody(b"")),
         )
         for floor in (floor_get_c, floor_list_c, floor_create_c):
             for event, handler in interceptor._HANDLERS:

@@ -1,0 +1,97 @@
+"""``m.save_state(path)`` and ``m.load_state(path)`` with 10,000 stored resources.
+
+    python benchmarks/bench_state_file.py [--quick] [--resources N] [--training-datasets]
+
+The state is made through boto3 while ``mock_cleanroomsml`` is active. By default it
+mixes nine kinds, per cycle of ten: two training datasets, an audience model, a
+configured audience model, an audience generation job, a configured model algorithm, an
+association, an ML input channel, a trained model and an inference job (the
+per-membership and per-account quotas on channels, associations and algorithms are raised
+with ``mock_cleanroomsml(quotas=...)``). ``--training-datasets``: training datasets only.
+Saves and loads alternate (the load replaces the state by what was saved); the figures
+are the best and median of the repeats, with the file's size.
+
+Targets (issue "Flat cost at any scale", item 6): save <= 300 ms, load <= 300 ms.
+Printed, never asserted (they are times: the machine's load moves them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _common as common
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 repeats instead of 5")
+    parser.add_argument("--resources", type=int, default=10_000, help="resources (10,000)")
+    parser.add_argument(
+        "--training-datasets", action="store_true", help="training datasets only, not mixed"
+    )
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args()
+    repeats = args.repeats or (2 if args.quick else 5)
+    from cleanroomsml_mock import mock_cleanroomsml
+
+    print(f"python {sys.version.split()[0]}, {repeats} saves and loads", flush=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-state-") as workdir,
+        mock_cleanroomsml(quotas=common.RAISED_QUOTAS) as m,
+    ):
+        c = common.client()
+        start = time.perf_counter()
+        if args.training_datasets:
+            for i in range(args.resources):
+                common.make_training_dataset(c)
+                if i % 1000 == 999:
+                    m.calls.clear()
+            kinds = f"{args.resources:,} training datasets"
+        else:
+            made = common.fill_mixed(c, args.resources)
+            kinds = (
+                f"{sum(made.values()):,} resources of {len(made)} kinds ("
+                + ", ".join(f"{n:,} {kind}" for kind, n in made.items())
+                + ")"
+            )
+        m.calls.clear()
+        print(f"made {kinds} in {time.perf_counter() - start:.0f} s", flush=True)
+        probe = common.make_training_dataset(c)
+        path = os.path.join(workdir, "state.json")
+        saves: list[float] = []
+        loads: list[float] = []
+        for _ in range(repeats):
+            gc.collect()
+            start = time.perf_counter()
+            m.save_state(path)
+            saves.append(time.perf_counter() - start)
+            gc.collect()
+            start = time.perf_counter()
+            m.load_state(path)
+            loads.append(time.perf_counter() - start)
+        c.get_training_dataset(trainingDatasetArn=probe)  # the loaded state serves
+        size = os.path.getsize(path)
+    label = "training datasets" if args.training_datasets else "mixed resources"
+    count = f"{args.resources:,}"
+    for name, times in (("save_state", saves), ("load_state", loads)):
+        best, median = common.best_median(times)
+        common.report(
+            f"m.{name}: {count} {label}",
+            f"best {best * 1e3:,.0f} / median {median * 1e3:,.0f} ms",
+            "<= 300 ms",
+            median <= 0.3,
+        )
+    common.report("  ... state file size", f"{size / 1e6:.1f} MB", "", None)
+    common.summary()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
