@@ -64,7 +64,7 @@ class MockServerApp:
         self.state_file = Path(state_file) if state_file is not None else None
         self.max_body_bytes = max_body_bytes
         self.endpoints = ControlEndpoints(self.controls, state_file=self.state_file)
-        self.cors = Cors(cors_origins)  # docs/server.md, "Browsers and CORS"
+        self.cors = Cors(cors_origins, keep_alive=KEEP_ALIVE)  # cors.py
 
     def __call__(self, environ: dict[str, Any], start_response: _StartResponse) -> Iterable[bytes]:
         start_response, preflight = self.cors.enter(environ, start_response)  # CORS (cors.py)

@@ -91,9 +91,13 @@ def parse_origins(origins: str | Sequence[str] | None) -> tuple[str, ...]:
 class Cors:
     """The CORS policy of one server: ``enter`` is the app's single hook."""
 
-    def __init__(self, origins: str | Sequence[str] | None = ANY_ORIGIN) -> None:
+    def __init__(
+        self, origins: str | Sequence[str] | None = ANY_ORIGIN, *, keep_alive: str | None = None
+    ) -> None:
         self.origins = parse_origins(origins)
         self.any_origin = self.origins == (ANY_ORIGIN,)
+        # the environ key that tells the server the request was read whole (app.KEEP_ALIVE)
+        self.keep_alive = keep_alive
 
     def __repr__(self) -> str:
         return f"Cors({', '.join(self.origins) or 'no origin'})"
@@ -146,10 +150,8 @@ class Cors:
                 ("Access-Control-Max-Age", str(MAX_AGE_SECONDS)),
             ]
         headers += [("Allow", ", ".join(ALLOWED_METHODS)), ("Content-Length", "0")]
-        if _bodiless(environ):  # nothing left to read: the connection may stay open
-            from .app import KEEP_ALIVE
-
-            environ[KEEP_ALIVE] = True
+        if self.keep_alive and _bodiless(environ):  # nothing left to read: keep it open
+            environ[self.keep_alive] = True
         start_response("200 OK", headers)
         return [b""]
 

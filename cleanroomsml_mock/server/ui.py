@@ -40,7 +40,7 @@ td.arn{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
 .status{font-weight:600}.ok{color:#1a7f37}.bad{color:#b42318}.busy{color:#9a6700}
 .muted{color:#666}.note{border-left:3px solid #ccc;padding:.2em .6em;color:#555}
 form.set{display:flex;gap:.3em;margin:0}form.set select{max-width:16em}
-#message{min-height:1.4em;font-weight:600}
+#message{font-weight:600}#message:empty{display:none}td.nowrap{white-space:nowrap}
 """
 
 _SCRIPT = """
@@ -176,12 +176,12 @@ def _resource_table(records: list[Record]) -> str:
             detail = f'<br><span class="muted">{escape(text)}</span>'
         tags = ", ".join(f"{k}={v}" for k, v in sorted(record.tags.items()))
         rows.append(
-            f'<tr data-arn="{escape(record.arn)}"><td>{escape(record.kind)}</td>'
+            f'<tr data-arn="{escape(record.arn)}"><td class="nowrap">{escape(record.kind)}</td>'
             f"<td>{escape(record.name)}</td>"
             f'<td><span class="status {_tone(status)}">{escape(status or "-")}</span>'
             f"{detail}</td>"
-            f"<td>{escape(_format(record.create_time))}</td>"
-            f"<td>{escape(_format(record.update_time))}</td>"
+            f'<td class="nowrap">{escape(_format(record.create_time))}</td>'
+            f'<td class="nowrap">{escape(_format(record.update_time))}</td>'
             f"<td>{escape(tags)}</td>"
             f'<td class="arn">{escape(record.arn)}</td>'
             f"<td>{_status_form(record)}</td></tr>"
@@ -224,7 +224,7 @@ def _calls_table(calls: list[Call]) -> str:
         shown = f"{code}: {message}" if code else message
         rows.append(
             f"<tr><td>{first - offset}</td><td>{escape(call.operation)}</td>"
-            f"<td>{escape(call.account)}</td><td>{escape(call.region)}</td>"
+            f'<td>{escape(call.account)}</td><td class="nowrap">{escape(call.region)}</td>'
             f'<td class="{"bad" if status >= 400 else "ok"}">{status}</td>'
             f'<td class="bad">{escape(shown)}</td></tr>'
         )
