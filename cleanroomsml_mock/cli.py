@@ -2,7 +2,8 @@
 
 - ``cleanroomsml-mock --version``: ``cleanroomsml-mock <version>``;
 - ``cleanroomsml-mock demo``: run the whole workflow against the mock and narrate it;
-- ``cleanroomsml-mock serve [--host 127.0.0.1] [--port 5000] [--state-file PATH]``: the
+- ``cleanroomsml-mock serve [--host 127.0.0.1] [--port 5000] [--state-file PATH]
+  [--cors-origins ORIGINS]``: the
   mock as an HTTP server for the AWS CLI, other SDKs and other processes. A port in use
   (or an address that cannot be bound) is one line on stderr and exit status 2.
 """
@@ -57,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse unregistered membership ids instead of registering them",
     )
+    serve.add_argument(
+        "--cors-origins",
+        default="*",
+        metavar="ORIGINS",
+        help="origins whose web pages may call the server, comma-separated "
+        "(e.g. http://localhost:3000), or * for any (default *); '' for none",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -78,6 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--account-id must be 12 digits, got {args.account_id!r}")
         if not 0 <= args.port <= 65535:
             parser.error(f"--port must be 0-65535, got {args.port}")
+        from .server.cors import parse_origins
+
+        try:
+            parse_origins(args.cors_origins)
+        except ValueError as exc:
+            parser.error(f"--cors-origins: {exc}")
         config = MockConfig(
             account_id=args.account_id,
             lifecycle=Lifecycle(args.lifecycle),
@@ -89,5 +103,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_file=args.state_file,
             config=config,
             verbose=not args.quiet,
+            cors_origins=args.cors_origins,
         )
     return 2

@@ -12,7 +12,7 @@ is not a GET, so a restart loses nothing that was acknowledged.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..state import save as save_state
 from ..world import World
 from .answers import Refused, error_answer, invalid, mock_bug_answer
 from .control import ControlEndpoints
+from .cors import Cors
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """The largest request body served; a larger one is refused with 413."""
@@ -55,6 +56,7 @@ class MockServerApp:
         state_file: str | os.PathLike[str] | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         max_calls: int = MAX_CALLS,
+        cors_origins: str | Sequence[str] | None = "*",
     ) -> None:
         self.world = world
         self.controls = WorldControls(world)
@@ -62,8 +64,12 @@ class MockServerApp:
         self.state_file = Path(state_file) if state_file is not None else None
         self.max_body_bytes = max_body_bytes
         self.endpoints = ControlEndpoints(self.controls, state_file=self.state_file)
+        self.cors = Cors(cors_origins, keep_alive=KEEP_ALIVE)  # cors.py
 
     def __call__(self, environ: dict[str, Any], start_response: _StartResponse) -> Iterable[bytes]:
+        start_response, preflight = self.cors.enter(environ, start_response)  # CORS (cors.py)
+        if preflight is not None:
+            return preflight
         try:
             response = self.handle(environ)
         except Exception as exc:  # a bug of the mock; say so, keep serving

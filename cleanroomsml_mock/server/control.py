@@ -15,6 +15,7 @@ POST     ``/_mock/errors``        ``{"operation", "code"?, "message"?, "count"?,
 DELETE   ``/_mock/errors``        ``{"operation"?}``: drop injected errors
 GET      ``/_mock/state``         the saved-state document of everything (see state.py)
 GET      ``/_mock/calls``         the calls served: operation, account, region, status
+GET      ``/_mock/ui``            an HTML page of the resources and calls (ui.py)
 =======  =======================  ==================================================
 
 As with werkzeug routing everywhere, a rule that takes ``GET`` also takes ``HEAD``.
@@ -35,6 +36,7 @@ from ..protocol import WireResponse
 from ..state import dump_world
 from ..version import installed_version
 from .answers import Refused, error_answer, invalid, json_answer
+from .ui import dashboard
 
 
 def _fields(body: bytes, spec: dict[str, tuple[type, ...]]) -> dict[str, Any]:
@@ -240,6 +242,7 @@ RULES = Map(
         Rule("/_mock/errors", methods=["DELETE"], endpoint=ControlEndpoints.clear_errors),
         Rule("/_mock/state", methods=["GET"], endpoint=ControlEndpoints.state),
         Rule("/_mock/calls", methods=["GET"], endpoint=ControlEndpoints.calls),
+        Rule("/_mock/ui", methods=["GET"], endpoint=dashboard),  # an HTML page (ui.py)
     ],
     # the paths are matched as sent: no redirect for a doubled or a trailing slash
     strict_slashes=False,

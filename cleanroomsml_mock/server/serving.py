@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import warnings
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -204,6 +205,10 @@ class ThreadedServer(Controls):
     (a path that cannot be written is a ``StateFileError``), after every acknowledged
     change and at stop. ``start()`` on an address in use, or one that cannot be bound,
     raises ``OSError`` naming ``host:port``.
+
+    ``cors_origins`` are the origins whose pages may call the server from a browser:
+    ``"*"`` (the default: any), a comma-separated string or a list of
+    ``scheme://host[:port]``, or ``[]`` (none); see cors.py.
     """
 
     def __init__(
@@ -219,6 +224,7 @@ class ThreadedServer(Controls):
         strict_memberships: bool | None = None,
         quotas: dict[str, float] | None = None,
         verbose: bool = False,
+        cors_origins: str | Sequence[str] | None = "*",
     ) -> None:
         if mock is not None:
             if world is not None:
@@ -254,7 +260,7 @@ class ThreadedServer(Controls):
                 quota_value({}, name)  # unknown quota names fail here, not at first use
             world = World(config)
         self.world = world
-        self.app = MockServerApp(self.world, state_file=state_file)
+        self.app = MockServerApp(self.world, state_file=state_file, cors_origins=cors_origins)
         self._host = host
         self._port = port
         self._verbose = verbose
@@ -346,6 +352,7 @@ def run(
     state_file: str | None = None,
     config: MockConfig | None = None,
     verbose: bool = True,
+    cors_origins: str | Sequence[str] | None = "*",
 ) -> int:
     """Serve until interrupted or terminated (``cleanroomsml-mock serve``); the exit status.
 
@@ -365,6 +372,7 @@ def run(
         strict_memberships=config.strict_memberships,
         quotas=config.quotas,
         verbose=verbose,
+        cors_origins=cors_origins,
     )
     try:
         server.start()
