@@ -1,12 +1,52 @@
-"""``ShapeCache``: one compiled thing per shape, recursive shapes included."""
+"""``ShapeCache``: one compiled thing per shape, recursive shapes included.
+
+The service model has no recursive shape today, but botocore models allow them (a
+structure that contains itself through a list); the validator must handle one.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from botocore.model import ShapeResolver
 
+from cleanroomsml_mock import validation
+from cleanroomsml_mock.errors import ValidationException
 from cleanroomsml_mock.model import ShapeCache
+
+_TREE = ShapeResolver(
+    {
+        "Node": {
+            "type": "structure",
+            "required": ["label"],
+            "members": {
+                "label": {"shape": "Label"},
+                "at": {"shape": "Time"},
+                "children": {"shape": "Nodes"},
+            },
+        },
+        "Nodes": {"type": "list", "member": {"shape": "Node"}},
+        "Label": {"type": "string", "max": 3},
+        "Time": {"type": "timestamp"},
+    }
+).get_shape_by_name("Node")
+
+
+def test_a_recursive_shape_is_validated_at_every_depth() -> None:
+    tree: dict[str, Any] = {
+        "label": "a",
+        "bogus": 1,
+        "children": [{"label": "b", "children": [{"label": "long", "extra": None}]}],
+    }
+    with pytest.raises(ValidationException) as exc:
+        validation.validate(_TREE, tree)
+    assert exc.value.message == (
+        "1 validation error detected: Value 'long' at "
+        "'children.1.member.children.1.member.label' failed to satisfy constraint: "
+        "Member must have length less than or equal to 3"
+    )
+    assert tree == {"label": "a", "children": [{"label": "b", "children": [{"label": "long"}]}]}
 
 
 def test_nothing_is_published_before_the_outermost_build_ends() -> None:
