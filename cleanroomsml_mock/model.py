@@ -47,6 +47,9 @@ class OperationSpec:
     keywords: dict[str, str] = field(default_factory=dict)  # member name -> python keyword
     response_code: int = 200
     model: Any = None
+    # required list members sent in the query string: an empty list has no wire form
+    # there, so an absent one means empty
+    required_query_lists: tuple[str, ...] = ()
 
     @property
     def first_segment(self) -> str:
@@ -108,8 +111,10 @@ def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> 
     query: list[tuple[str, str, Any]] = []
     body: list[tuple[str, Any]] = []
     keywords: dict[str, str] = {}
+    required_query_lists: list[str] = []
     shape = op.input_shape
     if shape is not None:
+        required = set(shape.required_members)
         for member, mshape in shape.members.items():
             keywords[member] = _xform(member)
             loc = mshape.serialization.get("location")
@@ -118,6 +123,8 @@ def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> 
                 label_members.append((wire, member))
             elif loc == "querystring":
                 query.append((wire, member, mshape))
+                if mshape.type_name == "list" and member in required:
+                    required_query_lists.append(member)
             else:
                 body.append((member, mshape))
     return OperationSpec(
@@ -137,6 +144,7 @@ def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> 
         keywords=keywords,
         response_code=int(op.http.get("responseCode", 200)),
         model=op,
+        required_query_lists=tuple(required_query_lists),
     )
 
 

@@ -1,17 +1,19 @@
 """``ShapeCache``: one compiled thing per shape, recursive shapes included.
 
 The service model has no recursive shape today, but botocore models allow them (a
-structure that contains itself through a list); the validator must handle one.
+structure that contains itself through a list); the validator, the parser and the
+serialiser must all handle one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from botocore.model import ShapeResolver
 
-from cleanroomsml_mock import validation
+from cleanroomsml_mock import protocol, validation
 from cleanroomsml_mock.errors import ValidationException
 from cleanroomsml_mock.model import ShapeCache
 
@@ -47,6 +49,17 @@ def test_a_recursive_shape_is_validated_at_every_depth() -> None:
         "Member must have length less than or equal to 3"
     )
     assert tree == {"label": "a", "children": [{"label": "b", "children": [{"label": "long"}]}]}
+
+
+def test_a_recursive_shape_is_converted_and_serialised_at_every_depth() -> None:
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    wire = {"label": "a", "children": [{"label": "b", "at": "2026-01-01T00:00:00Z"}]}
+    parsed = protocol._converters.get(_TREE)(wire, "tree")
+    assert parsed["children"][0]["at"] == at
+    assert protocol.to_wire(_TREE, parsed) == {
+        "label": "a",
+        "children": [{"label": "b", "at": "2026-01-01T00:00:00.000Z"}],
+    }
 
 
 def test_nothing_is_published_before_the_outermost_build_ends() -> None:

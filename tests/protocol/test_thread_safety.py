@@ -82,11 +82,8 @@ def test_validators_built_concurrently(attempt: int, monkeypatch: pytest.MonkeyP
 def test_serialisers_and_converters_built_concurrently(
     attempt: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("_serializers", "_serializers_done", "_trimmers", "_converters"):
-        monkeypatch.setattr(protocol, name, {}, raising=False)
-    monkeypatch.setattr(protocol, "_converters_done", {}, raising=False)
-    monkeypatch.setattr(protocol, "_plain", set(), raising=False)
-    monkeypatch.setattr(protocol, "_plans", {}, raising=False)
+    _empty(protocol, "_writers", monkeypatch)
+    _empty(protocol, "_converters", monkeypatch)
     get = operation_specs()["GetTrainingDataset"]
     create = operation_specs()["CreateAudienceModel"]
     t = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
