@@ -341,12 +341,16 @@ def to_wire(shape: Any, result: Any) -> Any:
     return _writers.get(shape).top(result)
 
 
-def serialize_response(spec: OperationSpec, result: Any) -> WireResponse:
-    status = int(spec.model.http.get("responseCode", 200))
-    if spec.output_shape is None:
+# one encoder for every response (json.dumps with options builds a new one per call)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def encode_response(status: int, document: Any) -> WireResponse:
+    """The response to a successful call: ``document`` (from ``to_wire``) as JSON, or no
+    body when the operation has no output."""
+    if document is None:
         return WireResponse(status, b"", {})
-    document = to_wire(spec.output_shape, result if result is not None else {})
-    return WireResponse(status, json.dumps(document, separators=(",", ":")).encode())
+    return WireResponse(status, _encode(document).encode())
 
 
 def serialize_error(error: ServiceError, shape: Any = None) -> WireResponse:
