@@ -10,7 +10,6 @@ it reaches the caller (botocore does not retry it); the server turns it into a 5
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .calls import Call
@@ -20,14 +19,19 @@ from .identity import resolve
 from .ids import request_id
 from .model import OperationSpec
 from .pagination import page
-from .protocol import WireRequest, WireResponse, parse_request, serialize_error, to_wire
+from .protocol import (
+    WireRequest,
+    WireResponse,
+    encode_response,
+    parse_request,
+    serialize_error,
+    to_wire,
+)
 from .routing import router
 from .validation import validate
 from .world import World
 
 _error_shape_cache: dict[str, Any] = {}
-# one encoder for every response (json.dumps with options builds a new one per call)
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _error_shape(code: str) -> Any:
@@ -118,6 +122,4 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
         raise bug from exc
     status = spec.response_code
     world.calls.record(Call(spec.name, params, account, region, status, document, None))
-    if document is None:
-        return WireResponse(status, b"", {})
-    return WireResponse(status, _encode(document).encode())
+    return encode_response(status, document)

@@ -63,11 +63,6 @@ def arn_region(value: str) -> str | None:
     return parts[3] if len(parts) == 6 else None
 
 
-def arn_resource(value: str) -> str:
-    parts = value.split(":", 5)
-    return parts[5] if len(parts) == 6 else ""
-
-
 _request_prefix = str(uuid.uuid4())[:24]  # random per process: 'xxxxxxxx-xxxx-4xxx-yxxx-'
 _request_counter = itertools.count(1)
 

@@ -2,15 +2,18 @@
 
 Everything the per-call path needs (route, where each input member lives, the Python
 keyword for it, the output shape, the paginator, the declared errors) is computed here
-the first time it is asked for, never per call.
+the first time it is asked for, never per call. What is compiled from a shape (its
+validator, converter or serialiser) is kept in a ``ShapeCache``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 SERVICE_NAME = "cleanroomsml"
 ENDPOINT_PREFIX = "cleanrooms-ml"
@@ -44,6 +47,9 @@ class OperationSpec:
     keywords: dict[str, str] = field(default_factory=dict)  # member name -> python keyword
     response_code: int = 200
     model: Any = None
+    # required list members sent in the query string: an empty list has no wire form
+    # there, so an absent one means empty
+    required_query_lists: tuple[str, ...] = ()
 
     @property
     def first_segment(self) -> str:
@@ -105,8 +111,10 @@ def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> 
     query: list[tuple[str, str, Any]] = []
     body: list[tuple[str, Any]] = []
     keywords: dict[str, str] = {}
+    required_query_lists: list[str] = []
     shape = op.input_shape
     if shape is not None:
+        required = set(shape.required_members)
         for member, mshape in shape.members.items():
             keywords[member] = _xform(member)
             loc = mshape.serialization.get("location")
@@ -115,6 +123,8 @@ def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> 
                 label_members.append((wire, member))
             elif loc == "querystring":
                 query.append((wire, member, mshape))
+                if mshape.type_name == "list" and member in required:
+                    required_query_lists.append(member)
             else:
                 body.append((member, mshape))
     return OperationSpec(
@@ -134,6 +144,7 @@ def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> 
         keywords=keywords,
         response_code=int(op.http.get("responseCode", 200)),
         model=op,
+        required_query_lists=tuple(required_query_lists),
     )
 
 
@@ -152,3 +163,65 @@ def error_shapes() -> dict[str, Any]:
         for name in model.shape_names
         if model.shape_for(name).metadata.get("exception")
     }
+
+
+T = TypeVar("T")
+
+
+class ShapeCache(Generic[T]):
+    """What is compiled from a shape (a validator, a converter, a serialiser), built by
+    ``build(shape)`` the first time it is asked for and kept by name. Anything with a
+    ``name`` can be a key: an operation spec too.
+
+    Thread-safe: builds run under a lock, and what they build is published (read without
+    the lock) only when the outermost build has finished, so no thread sees a half-built
+    one. A shape may contain itself (the model allows recursive structures): asked for
+    again while it is being built, the cache answers ``placeholder(final)``, which must
+    forward to the finished one, ``final()``, when called. Without a placeholder, a key
+    must not contain itself.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[Any], T],
+        placeholder: Callable[[Callable[[], T]], T] | None = None,
+    ) -> None:
+        self.build = build
+        self.placeholder = placeholder
+        self._done: dict[str, T] = {}
+        self._pending: dict[str, T] = {}  # built or being built, not yet published
+        self._depth = 0  # builds in progress, nested
+        self._lock = threading.RLock()
+
+    def get(self, shape: Any) -> T:
+        try:
+            return self._done[shape.name]
+        except KeyError:
+            pass
+        with self._lock:
+            return self._get_locked(shape)
+
+    def _get_locked(self, shape: Any) -> T:
+        name = shape.name
+        if name in self._done:
+            return self._done[name]
+        if name in self._pending:  # recursion: the placeholder, or a finished part
+            return self._pending[name]
+        slot: list[T] = []
+        if self.placeholder is not None:
+            self._pending[name] = self.placeholder(lambda: slot[0])
+        self._depth += 1
+        try:
+            built = self.build(shape)
+        except BaseException:
+            if self._depth == 1:
+                self._pending.clear()
+            raise
+        finally:
+            self._depth -= 1
+        slot.append(built)
+        self._pending[name] = built
+        if self._depth == 0:
+            self._done.update(self._pending)
+            self._pending.clear()
+        return built

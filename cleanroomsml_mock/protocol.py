@@ -1,9 +1,11 @@
 """rest-json on the server side: parse a request into parameters, serialise a result or an
 error, all driven by the operation's shapes.
 
-Serialisers are compiled once per shape. A result may be a mapping (wire member names)
-or any object with a ``pick(member_name)`` method (the backend's records); only members
-the output shape declares are emitted, so one record serves both Get and List views.
+What a shape needs (a converter of wire timestamps for a request, a writer for a
+response) is compiled once, in a ``model.ShapeCache``. A result may be a mapping (wire
+member names) or any object with a ``pick(member_name)`` method (the backend's records);
+only members the output shape declares are emitted, so one record serves both Get and
+List views.
 """
 
 from __future__ import annotations
@@ -12,20 +14,15 @@ import base64
 import datetime as _dt
 import functools
 import json
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs
 
 from .errors import ServiceError, ValidationException
-from .model import OperationSpec
+from .model import OperationSpec, ShapeCache
 
 JSON_HEADERS = {"Content-Type": "application/json"}
-
-
-class Pickable(Protocol):
-    def pick(self, member: str) -> Any: ...
 
 
 @dataclass
@@ -34,6 +31,9 @@ class WireRequest:
     url: str
     headers: Mapping[str, str]
     body: bytes
+
+    # A plain split rather than urllib.parse.urlsplit, which costs about ten times as much
+    # for each new URL (each new ARN makes one) and raises on a Host header such as "[x".
 
     @property
     def raw_path(self) -> str:
@@ -105,72 +105,75 @@ def parse_timestamp(value: Any, path: str) -> _dt.datetime:
 # ---------------------------------------------------------------- request parsing
 
 _Converter = Callable[[Any, str], Any]
-_converters: dict[str, _Converter | None] = {}
-_converters_done: dict[str, _Converter | None] = {}
-# Converters and serialisers are built once per shape, under this lock, so that no
-# thread ever sees one half-built (a placeholder); finished ones are read without it.
-_build_lock = threading.RLock()
-
-
-def _converter_for(shape: Any) -> _Converter | None:
-    try:
-        return _converters_done[shape.name]
-    except KeyError:
-        pass
-    with _build_lock:
-        conv = _build_converter(shape)
-        _converters_done[shape.name] = conv
-        return conv
 
 
 def _build_converter(shape: Any) -> _Converter | None:
     """A function that turns wire timestamps into datetimes inside ``shape``; None if the
     shape holds no timestamp (the common case: the JSON value is used as is)."""
-    if shape.name in _converters:
-        return _converters[shape.name]
-    _converters[shape.name] = None
     kind = shape.type_name
-    conv: _Converter | None = None
     if kind == "timestamp":
-        conv = parse_timestamp
-    elif kind == "structure":
-        subs = [(n, c) for n, m in shape.members.items() if (c := _converter_for(m)) is not None]
-        if subs:
+        return parse_timestamp
+    if kind == "structure":
+        subs = [
+            (name, conv)
+            for name, member in shape.members.items()
+            if (conv := _converters.get(member)) is not None
+        ]
+        if not subs:
+            return None
 
-            def conv_struct(value: Any, path: str) -> Any:
-                if not isinstance(value, dict):
-                    return value
-                out = dict(value)
-                for name, c in subs:
-                    if out.get(name) is not None:
-                        out[name] = c(out[name], f"{path}.{name}")
-                return out
+        def conv_struct(value: Any, path: str) -> Any:
+            if not isinstance(value, dict):
+                return value
+            out = dict(value)
+            for name, conv in subs:
+                if out.get(name) is not None:
+                    out[name] = conv(out[name], f"{path}.{name}")
+            return out
 
-            conv = conv_struct
-    elif kind == "list":
-        sub = _converter_for(shape.member)
-        if sub is not None:
-            s = sub
+        return conv_struct
+    if kind == "list":
+        item = _converters.get(shape.member)
+        if item is None:
+            return None
 
-            def conv_list(value: Any, path: str) -> Any:
-                if not isinstance(value, list):
-                    return value
-                return [s(v, f"{path}.{i + 1}.member") for i, v in enumerate(value)]
+        def conv_list(value: Any, path: str) -> Any:
+            if not isinstance(value, list):
+                return value
+            return [item(v, f"{path}.{i + 1}.member") for i, v in enumerate(value)]
 
-            conv = conv_list
-    elif kind == "map":
-        sub = _converter_for(shape.value)
-        if sub is not None:
-            s2 = sub
+        return conv_list
+    if kind == "map":
+        entry = _converters.get(shape.value)
+        if entry is None:
+            return None
 
-            def conv_map(value: Any, path: str) -> Any:
-                if not isinstance(value, dict):
-                    return value
-                return {k: s2(v, f"{path}.{k}") for k, v in value.items()}
+        def conv_map(value: Any, path: str) -> Any:
+            if not isinstance(value, dict):
+                return value
+            return {k: entry(v, f"{path}.{k}") for k, v in value.items()}
 
-            conv = conv_map
-    _converters[shape.name] = conv
-    return conv
+        return conv_map
+    return None
+
+
+def _forward_converter(final: Callable[[], _Converter | None]) -> _Converter | None:
+    def forward(value: Any, path: str) -> Any:
+        conv = final()
+        return conv(value, path) if conv is not None else value
+
+    return forward
+
+
+_converters: ShapeCache[_Converter | None] = ShapeCache(_build_converter, _forward_converter)
+
+
+def _body_plan(spec: OperationSpec) -> tuple[tuple[str, _Converter | None], ...]:
+    """The body members of an operation, each with its converter."""
+    return tuple((member, _converters.get(shape)) for member, shape in spec.body_members)
+
+
+_body_plans = ShapeCache(_body_plan)
 
 
 def _query_value(shape: Any, values: list[str], member: str) -> Any:
@@ -206,33 +209,6 @@ def _query_value(shape: Any, values: list[str], member: str) -> Any:
     return raw
 
 
-@dataclass(frozen=True)
-class _ParsePlan:
-    """What parsing one operation needs beyond its spec, worked out once."""
-
-    required_query_lists: tuple[str, ...]
-    body_members: tuple[tuple[str, _Converter | None], ...]
-
-
-_plans: dict[str, _ParsePlan] = {}
-
-
-def _plan(spec: OperationSpec) -> _ParsePlan:
-    plan = _plans.get(spec.name)
-    if plan is None:
-        required = set(spec.input_shape.required_members) if spec.input_shape else set()
-        plan = _ParsePlan(
-            required_query_lists=tuple(
-                member
-                for _, member, shape in spec.query_members
-                if shape.type_name == "list" and member in required
-            ),
-            body_members=tuple((m, _converter_for(shape)) for m, shape in spec.body_members),
-        )
-        _plans[spec.name] = plan
-    return plan
-
-
 def parse_request(
     spec: OperationSpec, labels: Mapping[str, str], query: str, body: bytes
 ) -> dict[str, Any]:
@@ -247,9 +223,7 @@ def parse_request(
             values = parsed.get(key)
             if values:
                 params[member] = _query_value(shape, values, member)
-    plan = _plan(spec)
-    for member in plan.required_query_lists:
-        # an empty list has no wire form in a query string: absent means empty
+    for member in spec.required_query_lists:
         params.setdefault(member, [])
     if spec.body_members and body:
         try:
@@ -260,7 +234,7 @@ def parse_request(
             raise ValidationException("The request body is nested too deeply") from None
         if not isinstance(document, dict):
             raise ValidationException("The request body must be a JSON object")
-        for member, conv in plan.body_members:
+        for member, conv in _body_plans.get(spec):
             value = document.get(member)
             if value is not None:
                 params[member] = conv(value, member) if conv is not None else value
@@ -270,154 +244,116 @@ def parse_request(
 # ---------------------------------------------------------------- response serialisation
 
 _Serializer = Callable[[Any], Any]
-_serializers: dict[str, _Serializer] = {}
-
-
-def _getter(value: Any) -> Callable[[str], Any]:
-    if isinstance(value, Mapping):
-        return value.get
-    return value.pick  # type: ignore[no-any-return]
 
 
 def _identity(value: Any) -> Any:
     return value
 
 
-# Shapes whose whole subtree serialises to itself (no timestamps, doubles or blobs):
-# a nested mapping of such a shape is emitted as it is. Stored mappings are clean
-# because validation drops undeclared and null members from nested input structures.
-_plain: set[str] = set()
-# The trimming serialiser of each structure, used for the top level of a response.
-_trimmers: dict[str, _Serializer] = {}
+@dataclass(frozen=True)
+class _Writer:
+    """How values of one shape are written into a response."""
+
+    emit: _Serializer  # a value of the shape, JSON-ready
+    # a value at the top of a response: a structure is always trimmed to what it declares
+    top: _Serializer
+    # the whole subtree serialises to itself (no timestamps, doubles or blobs): a nested
+    # mapping of such a structure is emitted as it is. Stored mappings are clean because
+    # validation drops undeclared and null members from nested input structures.
+    plain: bool
 
 
-_serializers_done: dict[str, _Serializer] = {}
+def _leaf(emit: _Serializer, plain: bool = False) -> _Writer:
+    return _Writer(emit, emit, plain)
 
 
-def _serializer_for(shape: Any) -> _Serializer:
-    done = _serializers_done.get(shape.name)
-    if done is not None:
-        return done
-    with _build_lock:
-        fn = _build_serializer(shape)
-        _serializers_done[shape.name] = fn
-        return fn
+def _structure_writer(shape: Any) -> _Writer:
+    writers = {name: _writers.get(m) for name, m in shape.members.items()}
+    members = [(name, w.emit) for name, w in writers.items()]
+    by_name = dict(members)
 
-
-def _build_serializer(shape: Any) -> _Serializer:
-    cached = _serializers.get(shape.name)
-    if cached is not None:
-        return cached
-    slot: list[_Serializer] = []
-    _serializers[shape.name] = lambda v: slot[0](v)
-    kind = shape.type_name
-    fn: _Serializer
-    if kind == "structure":
-        members = [(n, _serializer_for(m)) for n, m in shape.members.items()]
-        by_name = dict(members)
-        plain = all(m.name in _plain for m in shape.members.values())
-
-        def ser_struct(value: Any) -> Any:
-            out: dict[str, Any] = {}
-            if type(value) is dict:
-                # a plain mapping: walk its (few) keys, not every declared member
-                for name, item in value.items():
-                    sub = by_name.get(name)
-                    if sub is not None and item is not None:
-                        out[name] = item if sub is _identity else sub(item)
-                return out
-            get = _getter(value)
-            for name, sub in members:
-                item = get(name)
-                if item is not None:
+    def trimmed(value: Any) -> Any:
+        out: dict[str, Any] = {}
+        if type(value) is dict:
+            # a plain mapping: walk its (few) keys, not every declared member
+            for name, item in value.items():
+                sub = by_name.get(name)
+                if sub is not None and item is not None:
                     out[name] = item if sub is _identity else sub(item)
             return out
+        get = value.get if isinstance(value, Mapping) else value.pick  # a record
+        for name, sub in members:
+            item = get(name)
+            if item is not None:
+                out[name] = item if sub is _identity else sub(item)
+        return out
 
-        _trimmers[shape.name] = ser_struct
-        fn = ser_struct
-        if plain:
-            _plain.add(shape.name)
+    if not all(w.plain for w in writers.values()):
+        return _Writer(trimmed, trimmed, False)
 
-            def pass_struct(value: Any) -> Any:
-                return value if type(value) is dict else ser_struct(value)
+    def passed(value: Any) -> Any:
+        return value if type(value) is dict else trimmed(value)
 
-            fn = pass_struct
-    elif kind == "list":
-        item_fn = _serializer_for(shape.member)
-        if item_fn is _identity:
-            _plain.add(shape.name)
-            fn = list
-        elif shape.member.name in _plain:
-            # plain structures: stored dicts pass through; a containing plain structure
-            # passes the whole list through without visiting it
-            _plain.add(shape.name)
+    return _Writer(passed, trimmed, True)
 
-            def ser_plain_list(value: Any) -> Any:
-                return [v if type(v) is dict else item_fn(v) for v in value]
 
-            fn = ser_plain_list
-        else:
+def _ser_timestamp(value: Any) -> Any:
+    return format_timestamp(value) if isinstance(value, _dt.datetime) else value
 
-            def ser_list(value: Any) -> Any:
-                return [item_fn(v) for v in value]
 
-            fn = ser_list
-    elif kind == "map":
-        value_fn = _serializer_for(shape.value)
-        if value_fn is _identity:
-            _plain.add(shape.name)
-            fn = dict
-        elif shape.value.name in _plain:
-            _plain.add(shape.name)
+def _ser_blob(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    return value
 
-            def ser_plain_map(value: Any) -> Any:
-                return {k: v if type(v) is dict else value_fn(v) for k, v in value.items()}
 
-            fn = ser_plain_map
-        else:
+def _build_writer(shape: Any) -> _Writer:
+    kind = shape.type_name
+    if kind == "structure":
+        return _structure_writer(shape)
+    if kind == "list":
+        item = _writers.get(shape.member)
+        if item.emit is _identity:
+            return _leaf(list, True)
+        item_emit = item.emit
+        return _leaf(lambda value: [item_emit(v) for v in value], item.plain)
+    if kind == "map":
+        entry = _writers.get(shape.value)
+        if entry.emit is _identity:
+            return _leaf(dict, True)
+        entry_emit = entry.emit
+        return _leaf(lambda value: {k: entry_emit(v) for k, v in value.items()}, entry.plain)
+    if kind == "timestamp":
+        return _leaf(_ser_timestamp)
+    if kind in ("double", "float"):
+        return _leaf(float)
+    if kind == "blob":
+        return _leaf(_ser_blob)
+    return _leaf(_identity, True)
 
-            def ser_map(value: Any) -> Any:
-                return {k: value_fn(v) for k, v in value.items()}
 
-            fn = ser_map
-    elif kind == "timestamp":
+def _forward_writer(final: Callable[[], _Writer]) -> _Writer:
+    return _Writer(lambda v: final().emit(v), lambda v: final().top(v), False)
 
-        def ser_ts(value: Any) -> Any:
-            if isinstance(value, _dt.datetime):
-                return format_timestamp(value)
-            return value
 
-        fn = ser_ts
-    elif kind in ("double", "float"):
-        fn = float
-    elif kind == "blob":
-
-        def ser_blob(value: Any) -> Any:
-            if isinstance(value, (bytes, bytearray)):
-                return base64.b64encode(value).decode()
-            return value
-
-        fn = ser_blob
-    else:
-        _plain.add(shape.name)
-        fn = _identity
-    slot.append(fn)
-    _serializers[shape.name] = fn
-    return fn
+_writers: ShapeCache[_Writer] = ShapeCache(_build_writer, _forward_writer)
 
 
 def to_wire(shape: Any, result: Any) -> Any:
     """``result`` trimmed and converted to what ``shape`` declares (JSON-ready)."""
-    fn = _serializer_for(shape)
-    return _trimmers.get(shape.name, fn)(result)
+    return _writers.get(shape).top(result)
 
 
-def serialize_response(spec: OperationSpec, result: Any) -> WireResponse:
-    status = int(spec.model.http.get("responseCode", 200))
-    if spec.output_shape is None:
+# one encoder for every response (json.dumps with options builds a new one per call)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def encode_response(status: int, document: Any) -> WireResponse:
+    """The response to a successful call: ``document`` (from ``to_wire``) as JSON, or no
+    body when the operation has no output."""
+    if document is None:
         return WireResponse(status, b"", {})
-    document = to_wire(spec.output_shape, result if result is not None else {})
-    return WireResponse(status, json.dumps(document, separators=(",", ":")).encode())
+    return WireResponse(status, _encode(document).encode())
 
 
 def serialize_error(error: ServiceError, shape: Any = None) -> WireResponse:

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from cleanroomsml_mock import protocol
-from cleanroomsml_mock.model import operation_specs
-from cleanroomsml_mock.validation import _Compiler
+from cleanroomsml_mock import protocol, validation
+from cleanroomsml_mock.model import ShapeCache, operation_specs
 
 PARAMS = {
     "name": "n",
@@ -58,19 +57,23 @@ def _race(work: Callable[[], Any], threads: int = 16) -> list[BaseException]:
     return failures
 
 
+def _empty(module: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replace the module's cache by an empty one that builds the same way."""
+    cache = getattr(module, name)
+    monkeypatch.setattr(module, name, ShapeCache(cache.build, cache.placeholder))
+
+
 @pytest.mark.parametrize("attempt", range(5))
-def test_validators_built_concurrently(attempt: int) -> None:
-    compiler = _Compiler()
+def test_validators_built_concurrently(attempt: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    _empty(validation, "_validators", monkeypatch)
     shape = operation_specs()["CreateTrainingDataset"].input_shape
 
     shapes = [s.input_shape for s in operation_specs().values() if s.input_shape is not None]
 
     def work() -> None:
         for other in shapes:
-            compiler.compile(other)({}, "", [])
-        errors: list[str] = []
-        compiler.compile(shape)(dict(PARAMS), "", errors)
-        assert errors == []
+            validation._validators.get(other)({})
+        assert validation._validators.get(shape)(dict(PARAMS)) is None
 
     assert _race(work) == []
 
@@ -79,11 +82,8 @@ def test_validators_built_concurrently(attempt: int) -> None:
 def test_serialisers_and_converters_built_concurrently(
     attempt: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("_serializers", "_serializers_done", "_trimmers", "_converters"):
-        monkeypatch.setattr(protocol, name, {}, raising=False)
-    monkeypatch.setattr(protocol, "_converters_done", {}, raising=False)
-    monkeypatch.setattr(protocol, "_plain", set(), raising=False)
-    monkeypatch.setattr(protocol, "_plans", {}, raising=False)
+    _empty(protocol, "_writers", monkeypatch)
+    _empty(protocol, "_converters", monkeypatch)
     get = operation_specs()["GetTrainingDataset"]
     create = operation_specs()["CreateAudienceModel"]
     t = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
