@@ -4,9 +4,11 @@ in-process mock uses. It routes on the raw, still-encoded request path (``RAW_UR
 ARN labels with ``%2F`` stay one segment.
 
 Bad input never stops the server: malformed JSON, a content type other than JSON, a body
-over ``MAX_BODY_BYTES`` (413), unknown paths and methods a route does not take all get a
-JSON 4xx. With a state file, state is saved (atomically) after every successful call that
-is not a GET, so a restart loses nothing that was acknowledged.
+over ``MAX_BODY_BYTES`` (413), a body that does not arrive within the request deadline of
+serving.py (408), unknown paths and methods a route does not take all get a JSON 4xx
+(docs/server.md, "Bad input" and "Limits"). With a state file, state is saved
+(atomically) after every successful call that is not a GET, so a restart loses nothing
+that was acknowledged.
 """
 
 from __future__ import annotations
