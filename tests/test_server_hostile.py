@@ -41,8 +41,8 @@ def server() -> Iterator[ThreadedServer]:
 @pytest.fixture
 def quick(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedServer]:
     """A server with a request deadline and keep-alive wait of ``QUICK`` seconds."""
-    monkeypatch.setattr(serving._Handler, "request_timeout", QUICK)
-    monkeypatch.setattr(serving._Handler, "keep_alive_timeout", QUICK)
+    monkeypatch.setattr(serving, "REQUEST_TIMEOUT", QUICK)
+    monkeypatch.setattr(serving, "KEEP_ALIVE_TIMEOUT", QUICK)
     with ThreadedServer() as running:
         yield running
 

@@ -103,8 +103,8 @@ class _Handler(WSGIRequestHandler):
     server closes them too.
 
     Hostile input (docs/server.md, "Bad input" and "Limits"): a request must arrive whole
-    within ``request_timeout`` seconds of its first byte (else 408, then the connection is
-    closed); a connection idle for ``keep_alive_timeout`` seconds (``request_timeout``
+    within ``REQUEST_TIMEOUT`` seconds of its first byte (else 408, then the connection is
+    closed); a connection idle for ``KEEP_ALIVE_TIMEOUT`` seconds (``REQUEST_TIMEOUT``
     before its first request) is closed without an answer. ``http.server`` answers a
     request line without an HTTP version (HTTP/0.9) with no status line, and refusals
     before the version is known likewise: here every refusal has an ``HTTP/1.1`` status
@@ -118,14 +118,16 @@ class _Handler(WSGIRequestHandler):
 
     verbose = False
     timeout = None  # the socket's timeout is set by _Input
-    request_timeout = REQUEST_TIMEOUT
-    keep_alive_timeout = KEEP_ALIVE_TIMEOUT
+    request_timeout: float  # REQUEST_TIMEOUT and KEEP_ALIVE_TIMEOUT when the connection
+    keep_alive_timeout: float  # opened, so that a change to them applies to new ones
 
     def setup(self) -> None:
         super().setup()
         # headers and body go out in two writes: without this, Nagle's algorithm holds the
         # body back until the client's delayed ACK of the headers
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.request_timeout = REQUEST_TIMEOUT
+        self.keep_alive_timeout = KEEP_ALIVE_TIMEOUT
         self.rfile.close()  # the socket's file, replaced by one that keeps the deadline
         self._input = _Input(self.connection, self.request_timeout)
         self._reader = io.BufferedReader(self._input)
