@@ -243,6 +243,10 @@ def test_a_stalled_chunked_body_is_a_408(quick: ThreadedServer) -> None:
         (b"GET / HTTP/0.9\r\nHost: x\r\n\r\n", 505, "HTTPVersionNotSupportedException"),
         (b"GET / HTTP/x.y\r\nHost: x\r\n\r\n", 400, "ValidationException"),
         (b"GET / FTP/1.1\r\nHost: x\r\n\r\n", 400, "ValidationException"),
+        (b"GET / HTTP/\xb2.1\r\nHost: x\r\n\r\n", 400, "ValidationException"),
+        (b"GET / HTTP/" + b"1" * 5000 + b".1\r\n\r\n", 505, "HTTPVersionNotSupportedException"),
+        (b"GET / HTTP/1." + b"1" * 5000 + b"\r\n\r\n", 400, "ValidationException"),
+        (b"GET HTTP/1.1\r\nHost: x\r\n\r\n", 400, "ValidationException"),
         (b"GET http://[::1/ HTTP/1.1\r\nHost: x\r\n\r\n", 400, "ValidationException"),
         (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, "RequestURITooLongException"),
         (
@@ -259,6 +263,10 @@ def test_a_stalled_chunked_body_is_a_408(quick: ThreadedServer) -> None:
         "http-0.9-spelled",
         "version-not-numbers",
         "not-http",
+        "not-ascii-digits",
+        "huge-major-version",
+        "huge-minor-version",
+        "no-target",
         "bad-absolute-uri",
         "uri-too-long",
         "too-many-headers",
@@ -360,8 +368,9 @@ def test_error_answers_do_not_echo_the_request_line(server: ThreadedServer) -> N
 def test_every_500_is_path_free(
     server: ThreadedServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A bug in an operation, in the app around it (the WSGI catch-all) and in a control
-    endpoint: each a 500 ``InternalServiceException`` naming the exception's type only."""
+    """A bug in an operation, in the app around it (the WSGI catch-all), in a control
+    endpoint and in the request handler: each a 500 ``InternalServiceException`` naming
+    the exception's type only."""
     caplog.set_level(logging.CRITICAL, logger="cleanroomsml_mock.server")
 
     def broken(*_: Any, **__: Any) -> Any:
@@ -377,10 +386,19 @@ def test_every_500_is_path_free(
     monkeypatch.setattr(TrainingDatasets, "list_training_datasets", broken)
     monkeypatch.setattr(app.MockServerApp, "handle", broken_app)
     monkeypatch.setattr(WorldControls, "advance", broken)
+    make_environ = serving._Handler.make_environ
+
+    def broken_handler(self: serving._Handler) -> Any:
+        if self.path == "/handler-boom":
+            broken()
+        return make_environ(self)
+
+    monkeypatch.setattr(serving._Handler, "make_environ", broken_handler)
     for sent in (
         b"GET /training-dataset HTTP/1.1\r\nHost: x\r\n\r\n",
         b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\n",
         post("/_mock/advance", b"{}"),
+        b"GET /handler-boom HTTP/1.1\r\nHost: x\r\n\r\n",
     ):
         answer = only_answer(server, sent)
         assert answer.status == 500

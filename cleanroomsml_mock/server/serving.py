@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import socket
 import sys
 import threading
@@ -29,12 +30,13 @@ from werkzeug.serving import (
 from ..config import DEFAULT_ACCOUNT_ID, MockConfig
 from ..controls import Controls
 from ..lifecycle import Lifecycle
+from ..protocol import WireResponse
 from ..quotas import quota_value
 from ..state import StateFileError
 from ..state import load as load_state
 from ..state import save as save_state
 from ..world import World
-from .answers import refusal
+from .answers import mock_bug_answer, refusal
 from .app import KEEP_ALIVE, MockServerApp
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ KEEP_ALIVE_TIMEOUT = 60.0
 """Seconds an idle keep-alive connection waits for its next request before it is closed."""
 
 _MAX_REQUEST_LINE = 65536  # as http.server: a longer request line is a 414
+_VERSION = re.compile(r"HTTP/([0-9]+)\.([0-9]+)")
 
 
 class _Input(io.RawIOBase):
@@ -171,6 +174,14 @@ class _Handler(WSGIRequestHandler):
                     "seconds; the connection is closed",
                 )
             self.close_connection = True
+        except ConnectionError:
+            raise  # the client went away: werkzeug's handle() drops the connection
+        except Exception as exc:  # a bug of the mock: a 500 that says so, as the app's
+            if not self._answering:
+                words = self.requestline.split()[:2]
+                request = " ".join([*words[:1], *map(redact_target, words[1:])])
+                self._send(mock_bug_answer(exc, "a request", request))
+            self.close_connection = True
 
     _answering = False
 
@@ -183,21 +194,20 @@ class _Handler(WSGIRequestHandler):
         if not words:
             self.send_error(400, "The request line is empty")
             return False
-        if len(words) == 2:
+        if len(words) == 2 and not words[1].startswith("HTTP/"):
             self.send_error(505, "HTTP/0.9 is not supported: send HTTP/1.1")
             return False
         if len(words) != 3:
             self.send_error(400, "The request line is malformed: expected 'METHOD target HTTP/1.1'")
             return False
-        version = words[2]
-        major, dot, minor = version[5:].partition(".")
-        if not (version.startswith("HTTP/") and dot and major.isdigit() and minor.isdigit()):
+        version = _VERSION.fullmatch(words[2])
+        if version is None:
             self.send_error(
                 400, "The request line is malformed: its HTTP version is not HTTP/<n>.<n>"
             )
             return False
-        if int(major) != 1:
-            self.send_error(505, f"HTTP/{int(major)}.{int(minor)} is not supported: send HTTP/1.1")
+        if version.group(1).lstrip("0") != "1":
+            self.send_error(505, f"{words[2][:24]} is not supported: send HTTP/1.1")
             return False
         return bool(super().parse_request())
 
@@ -238,8 +248,12 @@ class _Handler(WSGIRequestHandler):
         """``http.server``'s own refusals (a malformed request line, a URI or header too
         long...) and the handler's (408, 505) in JSON like every other answer, instead of
         its HTML page, always with a status line, and the connection is closed."""
+        self._send(refusal(code, explain or message or HTTP_STATUS_CODES.get(code, "Error")))
+
+    def _send(self, answer: WireResponse) -> None:
+        """Send ``answer`` with a status line, whatever the request line said, and close."""
+        code = answer.status
         reason = HTTP_STATUS_CODES.get(code, "Error")
-        answer = refusal(code, explain or message or reason)
         if self.request_version[:7] != "HTTP/1.":  # no status line would be sent
             self.request_version = self.protocol_version
         self.close_connection = True
