@@ -106,10 +106,13 @@ def exchange(server: ThreadedServer, sent: bytes, *, close_write: bool = True) -
     closes the connection. With ``close_write``, the client closes its side after
     sending; without, it waits (so the server's deadlines decide)."""
     with socket.create_connection((server.host, server.port), timeout=10) as sock:
-        if sent:
-            sock.sendall(sent)
-        if close_write:
-            sock.shutdown(socket.SHUT_WR)
+        try:
+            if sent:
+                sock.sendall(sent)
+            if close_write:
+                sock.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):  # refused before it was all sent
+            pass
         received = b""
         try:
             while chunk := sock.recv(65536):
@@ -314,6 +317,17 @@ def test_an_idle_keep_alive_connection_is_closed_without_an_answer(
     received = exchange(quick, b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n", close_write=False)
     [answer] = parse_answers(received)  # the answer, then a silent close
     assert answer.status == 200 and "connection" not in answer.headers
+
+
+@pytest.mark.parametrize("close_write", [True, False])
+def test_a_refused_client_still_sending_reads_its_answer(
+    server: ThreadedServer, close_write: bool
+) -> None:
+    # the server reads (and drops) what follows a refusal before it closes: closing with
+    # input unread would reset the connection, and the client could lose the answer
+    sent = b"BROKEN REQUEST LINE\r\nHost: x\r\n\r\n" + b"x" * 1_000_000
+    answer = only_answer(server, sent, close_write=close_write)
+    assert answer.status == 400
 
 
 def test_requests_on_one_connection_each_get_their_answer(server: ThreadedServer) -> None:

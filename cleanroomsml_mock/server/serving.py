@@ -52,6 +52,8 @@ KEEP_ALIVE_TIMEOUT = 60.0
 """Seconds an idle keep-alive connection waits for its next request before it is closed."""
 
 _MAX_REQUEST_LINE = 65536  # as http.server: a longer request line is a 414
+_LINGER_SECONDS = 2.0  # see _Handler._linger_close
+_LINGER_BYTES = 4 * 1024 * 1024
 _VERSION = re.compile(r"HTTP/([0-9]+)\.([0-9]+)")
 
 
@@ -140,7 +142,31 @@ class _Handler(WSGIRequestHandler):
 
     def finish(self) -> None:
         _connections(self.server).discard(self.connection)
+        if self._linger:
+            self._linger_close()
         super().finish()
+
+    _linger = False  # set when a refusal closes a connection whose input may be unread
+
+    def _linger_close(self) -> None:
+        """Before closing a connection with input still unread: send the end of the
+        answer (``SHUT_WR``), then read and drop what the client still sends, until it
+        closes its side, ``_LINGER_SECONDS`` pass or ``_LINGER_BYTES`` arrived. Closing a
+        socket with unread input makes the kernel reset the connection, and the client
+        may then lose the answer it was sent."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self._input.expect(_LINGER_SECONDS)
+            scratch = bytearray(1 << 16)
+            left = _LINGER_BYTES
+            while left > 0:
+                got = self._input.readinto(scratch)
+                if not got:
+                    break
+                left -= got
+        except OSError:  # timed out or reset: either way, done
+            pass
 
     def handle_one_request(self) -> None:
         """``http.server``'s, with the deadlines: an idle connection that sends nothing
@@ -227,6 +253,7 @@ class _Handler(WSGIRequestHandler):
         status, headers = started
         code, _, reason = status.partition(" ")
         keep_alive = bool(environ.get(KEEP_ALIVE)) and not self.close_connection
+        self._linger = not environ.get(KEEP_ALIVE)  # the body may be partly unread
         self._answering = True
         self._input.expect(math.inf)  # the socket's timeout bounds the writes
         try:
@@ -257,6 +284,7 @@ class _Handler(WSGIRequestHandler):
         if self.request_version[:7] != "HTTP/1.":  # no status line would be sent
             self.request_version = self.protocol_version
         self.close_connection = True
+        self._linger = True
         self._answering = True
         self._input.expect(math.inf)
         try:
