@@ -260,7 +260,7 @@ class _Handler(WSGIRequestHandler):
             self.send_response(int(code), reason)
             for name, value in headers:
                 self.send_header(name, value)
-            if not keep_alive and not any(name.lower() == "connection" for name, _ in headers):
+            if not keep_alive and ("Connection", "close") not in headers:  # as app.py says it
                 self.send_header("Connection", "close")
             self.end_headers()
             if environ["REQUEST_METHOD"] != "HEAD":
