@@ -35,6 +35,29 @@ def error_answer(status: int, code: str, message: str, **headers: str) -> WireRe
     )
 
 
+SERVER_ERRORS = {
+    400: "ValidationException",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    408: "RequestTimeoutException",
+    413: "RequestEntityTooLargeException",
+    414: "RequestURITooLongException",
+    415: "UnsupportedMediaTypeException",
+    431: "RequestHeaderFieldsTooLargeException",
+    501: "NotImplementedException",
+    505: "HTTPVersionNotSupportedException",
+}
+"""The error code (body ``code`` and ``x-amzn-ErrorType``) of each refusal of the server
+itself, made before a request reaches an operation (docs/server.md, "Bad input")."""
+
+
+def refusal(status: int, message: str, **headers: str) -> WireResponse:
+    """The server's own refusal of a request, in the shape of every error answer."""
+    return error_answer(
+        status, SERVER_ERRORS.get(status, "ValidationException"), message, **headers
+    )
+
+
 def invalid(message: str, **headers: str) -> WireResponse:
     """A 400 ``ValidationException``: the request cannot be served as sent."""
     return error_answer(400, "ValidationException", message, **headers)

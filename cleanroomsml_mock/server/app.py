@@ -4,9 +4,11 @@ in-process mock uses. It routes on the raw, still-encoded request path (``RAW_UR
 ARN labels with ``%2F`` stay one segment.
 
 Bad input never stops the server: malformed JSON, a content type other than JSON, a body
-over ``MAX_BODY_BYTES`` (413), unknown paths and methods a route does not take all get a
-JSON 4xx. With a state file, state is saved (atomically) after every successful call that
-is not a GET, so a restart loses nothing that was acknowledged.
+over ``MAX_BODY_BYTES`` (413), a body that does not arrive within the request deadline of
+serving.py (408), unknown paths and methods a route does not take all get a JSON 4xx
+(docs/server.md, "Bad input" and "Limits"). With a state file, state is saved
+(atomically) after every successful call that is not a GET, so a restart loses nothing
+that was acknowledged.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ..errors import MockBugError
 from ..protocol import WireRequest, WireResponse
 from ..state import save as save_state
 from ..world import World
-from .answers import Refused, error_answer, invalid, mock_bug_answer
+from .answers import Refused, invalid, mock_bug_answer, refusal
 from .control import ControlEndpoints
 from .cors import Cors
 
@@ -164,7 +166,9 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes:
             raise Refused(_too_large(length, limit))
         try:
             body = bytes(stream.read(length)) if length else b""
-        except OSError:  # the client stalled (timeout) or went away
+        except TimeoutError:  # the client stalled: serving.py's request deadline passed
+            raise Refused(_timed_out(f"of {length} bytes")) from None
+        except OSError:  # the client went away
             body = b""
         if len(body) != length:
             raise Refused(
@@ -179,8 +183,10 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes:
     if environ.get("wsgi.input_terminated"):  # chunked: read up to one byte past the limit
         try:
             data = bytes(stream.read(limit + 1))
+        except TimeoutError:
+            raise Refused(_timed_out("(chunked)")) from None
         except (OSError, ValueError, OverflowError) as exc:  # a broken chunk encoding
-            raise Refused(invalid(f"Bad chunked request body: {exc}")) from None
+            raise Refused(invalid(f"Bad chunked request body: {exc}", Connection="close")) from None
         if len(data) > limit:
             _drain(stream, _DRAIN_LIMIT)
             raise Refused(_too_large(None, limit))
@@ -191,22 +197,34 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes:
 
 def _too_large(length: int | None, limit: int) -> WireResponse:
     size = f" of {length} bytes" if length is not None else ""
-    return error_answer(
+    return refusal(
         413,
-        "RequestEntityTooLargeException",
         f"The request body{size} is over the limit of {limit} bytes",
         Connection="close",
     )
 
 
+def _timed_out(what: str) -> WireResponse:
+    return refusal(
+        408,
+        f"The request body {what} did not arrive in time; the connection is closed",
+        Connection="close",
+    )
+
+
 def _drain(stream: Any, length: int) -> None:
-    """Read (and drop) an oversized body, so the client gets to read our answer."""
+    """Read (and drop) an oversized body, so the client gets to read our answer: until
+    ``length`` (at most ``_DRAIN_LIMIT``) bytes, the end of the stream, or the request
+    deadline (serving.py), whichever comes first."""
     left = min(length, _DRAIN_LIMIT)
-    while left > 0:
-        chunk = stream.read(min(left, 1 << 16))
-        if not chunk:
-            break
-        left -= len(chunk)
+    try:
+        while left > 0:
+            chunk = stream.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
+    except (OSError, ValueError):  # timed out, went away, or a broken chunk encoding
+        pass
 
 
 def _check_content_type(environ: dict[str, Any], body: bytes) -> None:
@@ -215,9 +233,8 @@ def _check_content_type(environ: dict[str, Any], body: bytes) -> None:
     content_type = str(environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
     if content_type and content_type not in _JSON_TYPES:
         raise Refused(
-            error_answer(
+            refusal(
                 415,
-                "UnsupportedMediaTypeException",
                 f"Content-Type {content_type!r} is not supported; send application/json",
             )
         )

@@ -48,6 +48,8 @@ def _fields(body: bytes, spec: dict[str, tuple[type, ...]]) -> dict[str, Any]:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise Refused(invalid(f"The request body is not valid JSON: {exc}")) from None
+        except RecursionError:  # as the API answers it (protocol.py)
+            raise Refused(invalid("The request body is nested too deeply")) from None
     if not isinstance(document, dict):
         raise Refused(invalid("The request body must be an object"))
     unknown = sorted(set(document) - set(spec))

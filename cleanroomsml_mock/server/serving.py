@@ -5,15 +5,19 @@ thread, with the test controls) and ``run`` (``cleanroomsml-mock serve``).
 
 from __future__ import annotations
 
-import json
+import io
+import math
 import os
+import re
 import socket
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import (
@@ -27,19 +31,74 @@ from werkzeug.serving import (
 from ..config import DEFAULT_ACCOUNT_ID, MockConfig
 from ..controls import Controls
 from ..lifecycle import Lifecycle
+from ..protocol import WireResponse
 from ..quotas import quota_value
 from ..state import StateFileError
 from ..state import load as load_state
 from ..state import save as save_state
 from ..world import World
+from .answers import mock_bug_answer, refusal
 from .app import KEEP_ALIVE, MockServerApp
 
 if TYPE_CHECKING:
     from ..mock import CleanRoomsMLMock
 
 
+REQUEST_TIMEOUT = 5.0
+"""Seconds a client has to send a whole request (request line, headers and body) once its
+first byte arrived, and to send the first request on a new connection: a request still
+incomplete then is answered 408 and its connection closed (docs/server.md, "Limits")."""
+
+KEEP_ALIVE_TIMEOUT = 60.0
+"""Seconds an idle keep-alive connection waits for its next request before it is closed."""
+
+_MAX_REQUEST_LINE = 65536  # as http.server: a longer request line is a 414
+_LINGER_SECONDS = 2.0  # see _Handler._linger_close
+_LINGER_BYTES = 4 * 1024 * 1024
+_VERSION = re.compile(r"HTTP/([0-9]+)\.([0-9]+)")
+
+
+class _Input(io.RawIOBase):
+    """The socket as the handler reads it, with a deadline: a read past ``deadline`` (a
+    ``time.monotonic()`` value) raises ``TimeoutError``, so a client that trickles a
+    request in byte by byte cannot hold a thread longer than one deadline. The socket's
+    own timeout (``timeout``) bounds each wait; it is shortened near the deadline only."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        super().__init__()
+        self.sock = sock
+        self.timeout = timeout
+        self.deadline = math.inf
+        self._shortened = False
+        sock.settimeout(timeout)
+
+    def readable(self) -> bool:
+        return True
+
+    def expect(self, seconds: float) -> None:
+        """Reads from now on must be done within ``seconds`` (``math.inf``: no deadline)."""
+        self.deadline = time.monotonic() + seconds
+        if self._shortened:
+            self._shortened = False
+            self.sock.settimeout(self.timeout)
+
+    def readinto(self, buffer: Any) -> int:
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the request did not arrive in time")
+            if left < self.timeout:
+                self._shortened = True
+                self.sock.settimeout(left)
+            try:
+                return self.sock.recv_into(buffer)
+            except TimeoutError:  # one wait ran out; the deadline decides (above)
+                continue
+
+
 class _Handler(WSGIRequestHandler):
-    """werkzeug's request handler with HTTP/1.1 keep-alive, for ``MockServerApp`` only.
+    """werkzeug's request handler with HTTP/1.1 keep-alive, request deadlines and an HTTP
+    answer to every request, for ``MockServerApp`` only.
 
     werkzeug closes every connection (``http.server`` cannot skip an unread request body
     before the next request line) and drains the socket after each response. This app
@@ -49,27 +108,142 @@ class _Handler(WSGIRequestHandler):
     werkzeug's (``RAW_URI`` and all). Open connections are tracked so that stopping the
     server closes them too.
 
+    Hostile input (docs/server.md, "Bad input" and "Limits"): a request must arrive whole
+    within ``REQUEST_TIMEOUT`` seconds of its first byte (else 408, then the connection is
+    closed); a connection idle for ``KEEP_ALIVE_TIMEOUT`` seconds (``REQUEST_TIMEOUT``
+    before its first request) is closed without an answer. ``http.server`` answers a
+    request line without an HTTP version (HTTP/0.9) with no status line, and refusals
+    before the version is known likewise: here every refusal has an ``HTTP/1.1`` status
+    line, and only HTTP/1.0 and 1.1 are served (else 505). The access log shows the
+    query string with the values of signatures, credentials and tokens replaced by ``***``.
+
     ``run_wsgi`` (which werkzeug's ``__getattr__`` answers every ``do_<METHOD>`` with) and
     ``make_environ`` are werkzeug internals, so pyproject.toml bounds werkzeug to the
     releases this is tested on, and tests/test_server.py fails loudly when they change.
     """
 
     verbose = False
-    timeout = 60  # an idle keep-alive connection is closed after this many seconds
+    timeout = None  # the socket's timeout is set by _Input
+    request_timeout: float  # REQUEST_TIMEOUT and KEEP_ALIVE_TIMEOUT when the connection
+    keep_alive_timeout: float  # opened, so that a change to them applies to new ones
 
     def setup(self) -> None:
         super().setup()
         # headers and body go out in two writes: without this, Nagle's algorithm holds the
         # body back until the client's delayed ACK of the headers
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.request_timeout = REQUEST_TIMEOUT
+        self.keep_alive_timeout = KEEP_ALIVE_TIMEOUT
+        self.rfile.close()  # the socket's file, replaced by one that keeps the deadline
+        self._input = _Input(self.connection, self.request_timeout)
+        self._reader = io.BufferedReader(self._input)
+        self.rfile = self._reader
+        self._served = 0
         _connections(self.server).add(self.connection)
 
     def finish(self) -> None:
         _connections(self.server).discard(self.connection)
+        if self._linger:
+            self._linger_close()
         super().finish()
 
+    _linger = False  # set when a refusal closes a connection whose input may be unread
+
+    def _linger_close(self) -> None:
+        """Before closing a connection with input still unread: send the end of the
+        answer (``SHUT_WR``), then read and drop what the client still sends, until it
+        closes its side, ``_LINGER_SECONDS`` pass or ``_LINGER_BYTES`` arrived. Closing a
+        socket with unread input makes the kernel reset the connection, and the client
+        may then lose the answer it was sent."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self._input.expect(_LINGER_SECONDS)
+            scratch = bytearray(1 << 16)
+            left = _LINGER_BYTES
+            while left > 0:
+                got = self._input.readinto(scratch)
+                if not got:
+                    break
+                left -= got
+        except OSError:  # timed out or reset: either way, done
+            pass
+
+    def handle_one_request(self) -> None:
+        """``http.server``'s, with the deadlines: an idle connection that sends nothing
+        is closed silently, a request that does not arrive whole in time gets a 408."""
+        self.close_connection = True
+        self.request_version = self.protocol_version  # until the request line says
+        self.command = ""
+        self.requestline = ""
+        idle = self.keep_alive_timeout if self._served else self.request_timeout
+        self._input.expect(idle)
+        try:
+            if not self._reader.peek(1):
+                return  # the client closed the connection
+        except (TimeoutError, ConnectionError):
+            return
+        self._input.expect(self.request_timeout)
+        try:
+            self.raw_requestline = self.rfile.readline(_MAX_REQUEST_LINE + 1)
+            if len(self.raw_requestline) > _MAX_REQUEST_LINE:
+                self.send_error(414, "The request line is over 65536 bytes")
+                return
+            if not self.parse_request():
+                return  # refused (send_error)
+            self._served += 1
+            getattr(self, "do_" + self.command)()  # run_wsgi, whatever the method
+        except TimeoutError:
+            if not self._answering:
+                self.send_error(
+                    408,
+                    f"The request did not arrive whole within {self.request_timeout:g} "
+                    "seconds; the connection is closed",
+                )
+            self.close_connection = True
+        except ConnectionError:
+            raise  # the client went away: werkzeug's handle() drops the connection
+        except Exception as exc:  # a bug of the mock: a 500 that says so, as the app's
+            if not self._answering:
+                words = self.requestline.split()[:2]
+                request = " ".join([*words[:1], *map(redact_target, words[1:])])
+                self._send(mock_bug_answer(exc, "a request", request))
+            self.close_connection = True
+
+    _answering = False
+
+    def parse_request(self) -> bool:
+        """``http.server``'s, after a check of the request line that it leaves to the
+        reading of the headers or lets through: ``METHOD target HTTP/1.x`` only."""
+        line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        self.requestline = line
+        words = line.split()
+        if not words:
+            self.send_error(400, "The request line is empty")
+            return False
+        if len(words) == 2 and not words[1].startswith("HTTP/"):
+            self.send_error(505, "HTTP/0.9 is not supported: send HTTP/1.1")
+            return False
+        if len(words) != 3:
+            self.send_error(400, "The request line is malformed: expected 'METHOD target HTTP/1.1'")
+            return False
+        version = _VERSION.fullmatch(words[2])
+        if version is None:
+            self.send_error(
+                400, "The request line is malformed: its HTTP version is not HTTP/<n>.<n>"
+            )
+            return False
+        if version.group(1).lstrip("0") != "1":
+            self.send_error(505, f"{words[2][:24]} is not supported: send HTTP/1.1")
+            return False
+        return bool(super().parse_request())
+
     def run_wsgi(self) -> None:
-        self.environ = environ = self.make_environ()
+        try:
+            self.environ = environ = self.make_environ()
+        except ValueError:  # urlsplit refused the request target
+            self.send_error(400, "The request target is malformed")
+            return
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
@@ -80,11 +254,14 @@ class _Handler(WSGIRequestHandler):
         status, headers = started
         code, _, reason = status.partition(" ")
         keep_alive = bool(environ.get(KEEP_ALIVE)) and not self.close_connection
+        self._linger = not environ.get(KEEP_ALIVE)  # the body may be partly unread
+        self._answering = True
+        self._input.expect(math.inf)  # the socket's timeout bounds the writes
         try:
             self.send_response(int(code), reason)
             for name, value in headers:
                 self.send_header(name, value)
-            if not keep_alive:
+            if not keep_alive and ("Connection", "close") not in headers:  # as app.py says it
                 self.send_header("Connection", "close")
             self.end_headers()
             if environ["REQUEST_METHOD"] != "HEAD":
@@ -92,26 +269,80 @@ class _Handler(WSGIRequestHandler):
             self.wfile.flush()
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+        finally:
+            self._answering = False
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """``http.server``'s own refusals (a malformed request line, a URI or header too
-        long...) in JSON like every other answer, instead of its HTML page."""
-        self.log_error("code %d, message %s", code, message)
+        long...) and the handler's (408, 505) in JSON like every other answer, instead of
+        its HTML page, always with a status line, and the connection is closed."""
+        self._send(refusal(code, explain or message or HTTP_STATUS_CODES.get(code, "Error")))
+
+    def _send(self, answer: WireResponse) -> None:
+        """Send ``answer`` with a status line, whatever the request line said, and close."""
+        code = answer.status
         reason = HTTP_STATUS_CODES.get(code, "Error")
-        body = json.dumps(
-            {"code": reason.replace(" ", ""), "message": message or explain or reason}
-        ).encode()
-        self.send_response(code, reason)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if getattr(self, "command", "") != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(body)
+        if self.request_version[:7] != "HTTP/1.":  # no status line would be sent
+            self.request_version = self.protocol_version
+        self.close_connection = True
+        self._linger = True
+        self._answering = True
+        self._input.expect(math.inf)
+        try:
+            self.send_response(code, reason)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(answer.body)
+            self.wfile.flush()
+        except (ConnectionError, TimeoutError):
+            pass
+        finally:
+            self._answering = False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """The access log line (verbose servers only), without secrets in the query."""
+        if not self.verbose:
+            return
+        if self.command and getattr(self, "path", None) and self.requestline:
+            line = f"{self.command} {redact_target(self.path)} {self.request_version}"
+        else:
+            words = self.requestline.split()
+            if len(words) >= 2:
+                words[1] = redact_target(words[1])
+            line = " ".join(words)
+        self.log("info", '"%s" %s %s', line.translate(_CONTROL_CHARACTERS), code, size)
+
+    def log_error(self, format: str, *args: Any) -> None:
         if self.verbose:
-            super().log_request(code, size)
+            super().log_error(format, *args)
+
+
+_CONTROL_CHARACTERS = str.maketrans(
+    {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]} | {ord("\\"): "\\\\"}
+)
+_SECRET_WORDS = ("credential", "signature", "token", "security", "secret", "password")
+
+
+def redact_target(target: str) -> str:
+    """A request target fit for a log: the value of every query parameter whose name says
+    it is a credential, a signature or a token (``X-Amz-Signature``,
+    ``X-Amz-Security-Token``, ``X-Amz-Credential``, ``Signature``, ``AWSAccessKeyId``...)
+    replaced by ``***``; the path and every other parameter as sent."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return target
+    kept = []
+    for pair in query.split("&"):
+        name, equals, _ = pair.partition("=")
+        plain = unquote_plus(name).lower()
+        if equals and (any(word in plain for word in _SECRET_WORDS) or plain == "awsaccesskeyid"):
+            pair = f"{name}=***"
+        kept.append(pair)
+    return f"{path}?{'&'.join(kept)}"
 
 
 class _VerboseHandler(_Handler):
