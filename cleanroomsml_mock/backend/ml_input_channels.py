@@ -14,11 +14,16 @@ from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_DATA_PATH
 from ..records import Record, record_type
 from ._collaboration import DELETABLE_STATES, RELEASED_STATES, CollaborationSupport, JobRecord
+from ._index import StatusCount, status_count
 
 KIND = "ml-input-channel"
 NOUN = "ML input channel"
 ASSOCIATION_KIND = "configured-model-algorithm-association"
 DEFAULT_RESULT_FORMAT = "CSV"
+status_count(
+    quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP,
+    StatusCount(KIND, lambda status: status not in RELEASED_STATES, "membershipIdentifier"),
+)
 
 
 @record_type
@@ -106,13 +111,10 @@ class MLInputChannels(CollaborationSupport):
         )
         self.check_tags(tags)
         self.check_name_free(KIND, name, "ML input channel", membership_identifier)
-        active = [
-            c
-            for c in self.ml_input_channels.values()
-            if c.data["membershipIdentifier"] == membership_identifier
-            and c.status not in RELEASED_STATES
-        ]
-        self.enforce_quota(quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP, len(active))
+        self.enforce_quota(
+            quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP,
+            self.count_status(quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP, membership_identifier),
+        )
         arn = self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
         record = MLInputChannelRecord(
             kind=KIND,
@@ -154,10 +156,8 @@ class MLInputChannels(CollaborationSupport):
     def list_ml_input_channels(self, *, membership_identifier: str) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "mlInputChannelsList": self.listing(
-                c
-                for c in self.ml_input_channels.values()
-                if c.data["membershipIdentifier"] == membership_identifier
+            "mlInputChannelsList": self.listing_of(
+                KIND, "membershipIdentifier", membership_identifier
             )
         }
 
@@ -193,7 +193,7 @@ class MLInputChannels(CollaborationSupport):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationMLInputChannelsList": self.listing(
-                self.collaboration_records(KIND, collaboration_identifier)
+            "collaborationMLInputChannelsList": self.collaboration_listing(
+                KIND, collaboration_identifier
             )
         }
