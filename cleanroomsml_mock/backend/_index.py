@@ -56,6 +56,9 @@ class StatusCount:
     scope: str | None = None
     parts: Callable[[Record], Iterable[Record]] = lambda record: (record,)
     accept: Callable[[Record], bool] = lambda record: True
+    # True if the family re-enters the record after every status change (its ``moved``
+    # calls ``recount``): the count is then read without checking the entries
+    tracked: bool = False
 
 
 COUNTS: dict[str, StatusCount] = {}
@@ -253,6 +256,7 @@ class Indexes:
             else:
                 del names[name]
         self._drop((kind,), seq)
+        self.offer(record, leaving=True)
         for member in PARENTS:
             value = record.data.get(member)
             if isinstance(value, str):
@@ -277,17 +281,22 @@ class Indexes:
 
     # ------------------------------------------------------------ status counts
 
-    def offer(self, record: Record) -> None:
-        """Enter ``record`` (or its parts) in the counts of its kind it is now counted by."""
+    def offer(self, record: Record, *, leaving: bool = False) -> None:
+        """Enter ``record`` (or its parts) in the counts of its kind that count its status
+        now, and take it out of the others (of all of them if it is ``leaving``)."""
         for name, spec in COUNTS.items():
             if spec.kind != record.kind or not spec.accept(record):
                 continue
-            scope = record.data.get(spec.scope) if spec.scope is not None else None
+            keys: list[tuple[str, str | None]] = [(name, None)]
+            if spec.scope is not None:
+                keys.append((name, record.data.get(spec.scope)))
             for part in spec.parts(record):
-                if spec.counts(part.status):
-                    self.counted.setdefault((name, None), {})[part] = record
-                    if spec.scope is not None:
-                        self.counted.setdefault((name, scope), {})[part] = record
+                if not leaving and spec.counts(part.status):
+                    for key in keys:
+                        self.counted.setdefault(key, {})[part] = record
+                else:
+                    for key in keys:
+                        self.counted.get(key, {}).pop(part, None)
 
     def count(self, name: str, scope: str | None, filed: Callable[[Record], bool]) -> int:
         """How many entries of count ``name`` in ``scope`` are still counted; the others
@@ -295,7 +304,10 @@ class Indexes:
         entries = self.counted.get((name, scope))
         if not entries:
             return 0
-        counts = COUNTS[name].counts
+        spec = COUNTS[name]
+        if spec.tracked:
+            return len(entries)
+        counts = spec.counts
         gone = [
             part
             for part, record in entries.items()

@@ -12,7 +12,7 @@ from typing import Any
 from .. import ids, memberships, quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_DATA_PATH
-from ..records import Record, record_type
+from ..records import Host, Record, record_type
 from ._collaboration import DELETABLE_STATES, RELEASED_STATES, CollaborationSupport, JobRecord
 from ._index import StatusCount, status_count
 
@@ -22,7 +22,10 @@ ASSOCIATION_KIND = "configured-model-algorithm-association"
 DEFAULT_RESULT_FORMAT = "CSV"
 status_count(
     quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP,
-    StatusCount(KIND, lambda status: status not in RELEASED_STATES, "membershipIdentifier"),
+    # every status change of a channel re-enters it (``moved``): the count is exact
+    StatusCount(
+        KIND, lambda status: status not in RELEASED_STATES, "membershipIdentifier", tracked=True
+    ),
 )
 
 
@@ -32,6 +35,12 @@ class MLInputChannelRecord(JobRecord):
     """An ML input channel: created, then its data deleted (INACTIVE); never removed."""
 
     paths = (CREATE_PATH, DELETE_DATA_PATH)
+
+    def moved(self, host: Host, before: str | None) -> None:
+        super().moved(host, before)
+        recount = getattr(host, "recount", None)  # a backend keeps the quota count exact
+        if recount is not None:
+            recount(self)
 
 
 def _check_input_channel(input_channel: dict[str, Any]) -> dict[str, Any]:
