@@ -90,6 +90,7 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
     params: dict[str, Any] = {}
     account = world.config.account_id
     region = "us-east-1"
+    path = ""
     try:
         path = request.raw_path
         raw_path, _, query = path.partition("?")
@@ -102,7 +103,14 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
         response = serialize_error(error, _error_shape(error.code))
         world.calls.record(
             Call(
-                spec.name if spec else "Unknown", params, account, region, error.status, None, error
+                spec.name if spec else "Unknown",
+                None,
+                account,
+                region,
+                error.status,
+                None,
+                error,
+                raw=(request.method, path, request.body),
             )
         )
         return response
@@ -117,7 +125,11 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
         world.calls.record(Call(operation, params, account, region, 500, None, bug))
         raise bug from exc
     status = spec.response_code
-    world.calls.record(Call(spec.name, params, account, region, status, document, None))
+    # the call keeps the request and the bytes sent, and decodes them if they are read
+    raw = (request.method, path, request.body)
     if document is None:
+        world.calls.record(Call(spec.name, None, account, region, status, raw=raw))
         return WireResponse(status, b"", {})
-    return WireResponse(status, _encode(document).encode())
+    body = _encode(document).encode()
+    world.calls.record(Call(spec.name, None, account, region, status, raw=raw, body=body))
+    return WireResponse(status, body)
