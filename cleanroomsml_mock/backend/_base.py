@@ -121,6 +121,9 @@ class BackendBase:
     def store(self, record: Record) -> None:
         """File a record in its kind's table, the ARN index and the derived indexes."""
         indexes = self.indexes()
+        old = self.records.get(record.arn)
+        if old is not None and old is not record:  # a record filed again replaces the old
+            BackendBase.remove(self, old)  # only this record, not what goes with it
         self.table(record.kind)[record.arn] = record
         self.records[record.arn] = record
         indexes.add(record)
