@@ -15,3 +15,5 @@ class MockConfig:
     lifecycle: Lifecycle = Lifecycle.IMMEDIATE
     strict_memberships: bool = False
     quotas: dict[str, float] = field(default_factory=dict)
+    # keep only the latest this many recorded calls (None: all of them)
+    max_calls: int | None = None

@@ -94,6 +94,7 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
     params: dict[str, Any] = {}
     account = world.config.account_id
     region = "us-east-1"
+    path = ""
     try:
         path = request.raw_path
         raw_path, _, query = path.partition("?")
@@ -106,7 +107,14 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
         response = serialize_error(error, _error_shape(error.code))
         world.calls.record(
             Call(
-                spec.name if spec else "Unknown", params, account, region, error.status, None, error
+                spec.name if spec else "Unknown",
+                None,
+                account,
+                region,
+                error.status,
+                None,
+                error,
+                raw=(request.method, path, request.body),
             )
         )
         return response
@@ -121,5 +129,9 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
         world.calls.record(Call(operation, params, account, region, 500, None, bug))
         raise bug from exc
     status = spec.response_code
-    world.calls.record(Call(spec.name, params, account, region, status, document, None))
-    return encode_response(status, document)
+    # the call keeps the request and the bytes sent, and decodes them if they are read
+    raw = (request.method, path, request.body)
+    response = encode_response(status, document)
+    body = response.body if document is not None else None
+    world.calls.record(Call(spec.name, None, account, region, status, raw=raw, body=body))
+    return response

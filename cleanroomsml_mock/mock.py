@@ -39,14 +39,18 @@ class CleanRoomsMLMock(Controls):
         lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
         strict_memberships: bool = False,
         quotas: dict[str, float] | None = None,
+        max_calls: int | None = None,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
+        if max_calls is not None and (isinstance(max_calls, bool) or max_calls < 0):
+            raise ValueError(f"max_calls must be a number of calls >= 0, got {max_calls!r}")
         self.config = MockConfig(
             account_id=account_id,
             lifecycle=Lifecycle(lifecycle),
             strict_memberships=strict_memberships,
             quotas=dict(quotas or {}),
+            max_calls=max_calls,
         )
         for name in self.config.quotas:
             quota_value({}, name)  # unknown quota names fail here, not at first use
@@ -106,6 +110,7 @@ class CleanRoomsMLMock(Controls):
             lifecycle=self.config.lifecycle,
             strict_memberships=self.config.strict_memberships,
             quotas=self.config.quotas,
+            max_calls=self.config.max_calls,
         )
 
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -237,6 +242,7 @@ def mock_cleanroomsml(
     lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
     strict_memberships: bool = False,
     quotas: dict[str, float] | None = None,
+    max_calls: int | None = None,
 ) -> CleanRoomsMLMock: ...
 
 
@@ -247,6 +253,7 @@ def mock_cleanroomsml(
     lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
     strict_memberships: bool = False,
     quotas: dict[str, float] | None = None,
+    max_calls: int | None = None,
 ) -> Any:
     """Mock AWS Clean Rooms ML: ``@mock_cleanroomsml``, ``with mock_cleanroomsml() as m``,
     or ``m = mock_cleanroomsml(); m.start(); ...; m.stop()``."""
@@ -255,6 +262,7 @@ def mock_cleanroomsml(
         lifecycle=lifecycle,
         strict_memberships=strict_memberships,
         quotas=quotas,
+        max_calls=max_calls,
     )
     if func is None:
         return handle

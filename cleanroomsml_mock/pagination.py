@@ -11,6 +11,11 @@ other filters or another caller is refused with a ``ValidationException``.
 The next page starts after the last item returned (or at the item that was next) wherever
 it now is, so creating or deleting resources between two pages neither skips nor repeats
 an item; the offset is the fallback when both are gone.
+
+Items held by an ordered index (``records.Listing.page_after``) are paged by key instead:
+the token carries the key (sequence number) of the last item returned, and the next page
+starts after it, found by bisection, whether or not that item still exists. No page copies
+or scans the items before it.
 """
 
 from __future__ import annotations
@@ -55,8 +60,11 @@ def encode_token(
     offset: int,
     last: int | None = None,
     following: int | None = None,
+    key: Any = None,
 ) -> str:
     payload: dict[str, Any] = {"o": offset, "c": _checksum(operation, params)}
+    if key is not None:
+        payload["k"] = key
     if last is not None:
         payload["l"] = last
     if following is not None:
@@ -86,6 +94,13 @@ def decode_token(operation: str, params: dict[str, Any], token: str) -> int:
     return int(_decode(operation, params, token)["o"])
 
 
+def _valid_key(key: Any) -> bool:
+    """A key is a sequence number, or a (createTime, sequence number) pair."""
+    if isinstance(key, list):
+        return len(key) == 2 and all(_valid_key(k) for k in key)
+    return isinstance(key, int) and not isinstance(key, bool)
+
+
 def _start(payload: dict[str, Any], items: Sequence[Any]) -> int:
     """Where the page after ``payload``'s token starts in ``items`` as they are now."""
     offset = int(payload["o"])
@@ -109,8 +124,18 @@ def page(
     limit: int | None,
 ) -> tuple[Sequence[Any], str | None]:
     """One page of ``items`` and the token for the next one (None on the last page)."""
-    start = _start(_decode(operation, params, token), items) if token else 0
+    payload = _decode(operation, params, token) if token else None
     size = limit or DEFAULT_PAGE_SIZE.get(operation, FALLBACK_PAGE_SIZE)
+    pager = getattr(items, "page_after", None)
+    if pager is not None and (payload is None or "k" in payload):
+        key = payload["k"] if payload is not None else None
+        if key is not None and not _valid_key(key):
+            raise ValidationException(f"Invalid nextToken: '{str(token)[:64]}'")
+        found = pager(key, size)
+        if found is not None:
+            chunk, last, end, more = found
+            return chunk, encode_token(operation, params, end, key=last) if more else None
+    start = _start(payload, items) if payload is not None else 0
     end = start + size
     chunk = items[start:end]
     next_token = None

@@ -193,6 +193,9 @@ class Listing(Sequence[T]):
     A slice is a page shown to the caller: each item on it is read (``observe``), and
     items that have just gone are left out. Indexing, ``len`` and iteration only look,
     so a paginator can find where a page starts without moving anything.
+
+    Items held by an ordered index (``backend._index.Window``) are paged by key:
+    ``page_after`` finds where the page starts without a scan and copies only the page.
     """
 
     __slots__ = ("_host", "_items")
@@ -217,3 +220,13 @@ class Listing(Sequence[T]):
 
     def __iter__(self) -> Iterator[T]:
         return iter(self._items)
+
+    def page_after(self, key: Any, size: int) -> tuple[list[T], Any, int, bool] | None:
+        """For items held by an ordered index: the page of up to ``size`` items after the
+        item whose key is ``key`` (None: the first page), read; the key of its last item,
+        the position after it and whether items follow. None for other items."""
+        pager = getattr(self._items, "page_after", None)
+        if pager is None:
+            return None
+        chunk, last, end, more = pager(key, size)
+        return [item for item in chunk if item.observe(self._host)], last, end, more

@@ -26,7 +26,9 @@ class World:
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config or MockConfig()
         self.lock = threading.RLock()
-        self.calls = CallList()
+        # the latest ``max_calls`` calls (all of them by default), read at each call: a
+        # nested mock replaces the options
+        self.calls = CallList(lambda: self.config.max_calls)
         self.backends: dict[tuple[str, str], CleanRoomsMLBackend] = {}
         self.memberships = MembershipRegistry()
         # operation -> errors to answer its next calls with (m.inject_error)

@@ -28,6 +28,7 @@ from ..errors import (
 )
 from ..lifecycle import Lifecycle, StatusTrack
 from ..records import Listing, Observable, Record
+from ._index import Indexes, Window
 from ._view import WorldView, view_of
 
 if TYPE_CHECKING:
@@ -53,9 +54,10 @@ class BackendBase:
         self.records: dict[str, Record] = {}
         # kind -> the table that holds records of that kind
         self.tables: dict[str, dict[str, Record]] = {}
-        # kind -> name -> ARNs, so name checks need no scan. Derived from the tables
-        # (None: rebuilt on first use, e.g. after a state load).
-        self.name_index: dict[str, dict[str, tuple[str, ...]]] | None = None
+        # names, ordered lists and status counts (_index.py), so that no check and no
+        # List page scans a table. Derived from the tables, never saved (None: rebuilt
+        # on first use, e.g. after a state load).
+        self.name_index: Indexes | None = None
 
     @classmethod
     def in_world(cls: type[B], world: World, account_id: str, region: str) -> B:
@@ -117,48 +119,55 @@ class BackendBase:
         return record
 
     def store(self, record: Record) -> None:
-        """File a record in its kind's table, the ARN index and the name index."""
+        """File a record in its kind's table, the ARN index and the derived indexes."""
+        indexes = self.indexes()
+        old = self.records.get(record.arn)
+        if old is not None and old is not record:  # a record filed again replaces the old
+            BackendBase.remove(self, old)  # only this record, not what goes with it
         self.table(record.kind)[record.arn] = record
         self.records[record.arn] = record
-        name = record.data.get("name")
-        if name is not None:
-            names = self._names(record.kind)
-            names[name] = (*names.get(name, ()), record.arn)
+        indexes.add(record)
 
     def remove(self, record: Record) -> None:
-        """Take a record out of its table, the ARN index and the name index."""
+        """Take a record out of its table, the ARN index and the derived indexes."""
         self.tables.get(record.kind, {}).pop(record.arn, None)
         self.records.pop(record.arn, None)
-        names = self._names(record.kind)
-        name = record.data.get("name", "")
-        arns = names.get(name)
-        if arns is not None:
-            rest = tuple(arn for arn in arns if arn != record.arn)
-            if rest:
-                names[name] = rest
-            else:
-                del names[name]
+        self.indexes().discard(record)
 
-    def _names(self, kind: str) -> dict[str, tuple[str, ...]]:
+    def indexes(self) -> Indexes:
+        """The derived indexes, rebuilt from the tables if they are not there yet."""
         if self.name_index is None:
-            self.name_index = {}
-            for table_kind, table in self.tables.items():
-                names = self.name_index.setdefault(table_kind, {})
-                for arn, record in table.items():
-                    name = record.data.get("name")
-                    if name is not None:
-                        names[name] = (*names.get(name, ()), arn)
-        return self.name_index.setdefault(kind, {})
+            self.name_index = Indexes.build(self.tables)
+        return self.name_index
 
     def named(self, kind: str, name: str) -> list[Record]:
         """The records of ``kind`` called ``name`` (an index look-up, not a scan)."""
         table = self.tables.get(kind, {})
         found = []
-        for arn in self._names(kind).get(name, ()):
+        for arn in self.indexes().names.get(kind, {}).get(name, ()):
             record = table.get(arn)
             if record is not None and record.data.get("name") == name:
                 found.append(record)
         return found
+
+    def filed(self, record: Record) -> bool:
+        """Whether ``record`` is (still) the one filed under its ARN."""
+        return self.records.get(record.arn) is record
+
+    def children(self, kind: str, member: str, value: str) -> list[Record]:
+        """The records of ``kind`` whose data member ``member`` (one of ``_index.PARENTS``)
+        is ``value``, in the order they were filed (an index look-up, not a scan)."""
+        return list(self.indexes().ordered(kind, member, value).items)
+
+    def count_status(self, name: str, scope: str | None = None) -> int:
+        """The status count ``name`` (declared with ``_index.status_count``) in ``scope``
+        (None: all of this backend)."""
+        return self.indexes().count(name, scope, self.filed)
+
+    def recount(self, record: Record) -> None:
+        """Enter a record in the status counts again after its status was forced."""
+        if self.filed(record):
+            self.indexes().offer(record)
 
     def touch(self, record: Record) -> None:
         """Mark a change that is not a status change (an update, a new version)."""
@@ -176,6 +185,12 @@ class BackendBase:
     def listing(self, items: Iterable[S]) -> Listing[S]:
         """What a List method returns: ``items`` in order, read a page at a time."""
         return Listing(list(items), self)
+
+    def listing_of(self, kind: str, member: str | None = None, value: Any = None) -> Listing[Any]:
+        """The records of ``kind`` (under the parent ``member`` = ``value`` if given) as a
+        List returns them: a page is sliced from the ordered index, the table is not
+        copied."""
+        return Listing(Window(self.indexes().ordered(kind, member, value)), self)
 
     def find(self, kind: str, arn: str, noun: str) -> Record:
         """The record, or a ``ResourceNotFoundException`` naming it. Not a read."""
@@ -241,6 +256,7 @@ class BackendBase:
     ) -> None:
         """``m.set_status`` on a record of this backend: the record's machine decides."""
         record.set_status(self, status, details, version)
+        self.recount(record)
 
     def step_record(self, record: Record) -> None:
         """``m.advance`` on a record of this backend: the record's machine decides."""

@@ -29,8 +29,9 @@ from ..errors import (
 )
 from ..lifecycle import StatusTrack
 from ..memberships import Membership
-from ..records import Host, Record, record_type
+from ..records import Host, Listing, Record, record_type
 from ._base import BackendBase
+from ._index import MergedWindow
 
 # Statuses in which a job's results (record counts, digests, metrics status...) show.
 OUTPUT_STATES = frozenset({"ACTIVE", "DELETE_PENDING", "DELETE_IN_PROGRESS", "DELETE_FAILED"})
@@ -150,6 +151,22 @@ class CollaborationSupport(BackendBase):
         found.sort(key=lambda r: r.create_time)
         return found
 
+    def collaboration_listing(self, kind: str, collaboration_id: str) -> Listing[Any]:
+        """``collaboration_records`` as a List returns them: merged, a page at a time, from
+        each member account's ordered index (no table is copied)."""
+        parts = [
+            backend.indexes().ordered(kind, "collaborationIdentifier", collaboration_id)
+            for backend in self.region_backends()
+        ]
+        return Listing(MergedWindow(parts), self)
+
+    def children_anywhere(self, kind: str, member: str, value: str) -> list[Record]:
+        """``children`` in every backend of this region."""
+        found: list[Record] = []
+        for backend in self.region_backends():
+            found += [r for r in backend.children(kind, member, value) if not r.removed]
+        return found
+
     def find_anywhere(self, kind: str, arn: str, noun: str) -> tuple[BackendBase, Record]:
         """A record of ``kind`` in any account of this region, or ResourceNotFound."""
         for backend in self.region_backends():
@@ -193,10 +210,8 @@ class CollaborationSupport(BackendBase):
 
     def ml_configuration_of(self, membership_id: str) -> Record | None:
         """The ML configuration of a membership, whichever account holds it."""
-        for _, record in self.records_of("ml-configuration"):
-            if record.data.get("membershipIdentifier") == membership_id:
-                return record
-        return None
+        found = self.children_anywhere("ml-configuration", "membershipIdentifier", membership_id)
+        return found[0] if found else None
 
     # ------------------------------------------------------------ payer and receivers
 

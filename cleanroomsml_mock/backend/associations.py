@@ -88,11 +88,7 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
         self.check_name_free(
             KIND, name, "configured model algorithm association", membership_identifier
         )
-        in_membership = [
-            a
-            for a in self.associations.values()
-            if a.data["membershipIdentifier"] == membership_identifier
-        ]
+        in_membership = self.indexes().ordered(KIND, "membershipIdentifier", membership_identifier)
         self.enforce_quota(quotas.ASSOCIATIONS_PER_MEMBERSHIP, len(in_membership))
         arn = self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
         self.new_record(
@@ -125,10 +121,8 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
     ) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "configuredModelAlgorithmAssociations": self.listing(
-                a
-                for a in self.associations.values()
-                if a.data["membershipIdentifier"] == membership_identifier
+            "configuredModelAlgorithmAssociations": self.listing_of(
+                KIND, "membershipIdentifier", membership_identifier
             )
         }
 
@@ -187,7 +181,7 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationConfiguredModelAlgorithmAssociations": self.listing(
-                self.collaboration_records(KIND, collaboration_identifier)
+            "collaborationConfiguredModelAlgorithmAssociations": self.collaboration_listing(
+                KIND, collaboration_identifier
             )
         }

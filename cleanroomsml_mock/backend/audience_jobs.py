@@ -35,6 +35,7 @@ from ..errors import (
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
 from ..records import Host, Record, record_type
 from ._base import BackendBase
+from ._index import StatusCount, status_count
 from .configured_audience_models import MAX_PERCENTAGE, policy_allows
 
 JOB = "audience-generation-job"
@@ -109,6 +110,21 @@ class AudienceExportJob(Record):
         return super().pick(member)
 
 
+status_count(
+    quotas.PENDING_AUDIENCE_GENERATION_JOBS,
+    StatusCount(
+        JOB,
+        lambda status: status in CREATING,
+        # a cross-account job counts once, in the starter's account
+        accept=lambda job: getattr(job, "primary", True),
+    ),
+)
+status_count(quotas.PENDING_AUDIENCE_EXPORT_JOBS, StatusCount(EXPORT, lambda s: s in CREATING))
+status_count(
+    quotas.AUDIENCE_EXPORT_JOBS_PER_GENERATION_JOB,
+    StatusCount(EXPORT, lambda s: s in LIVE_EXPORT_STATES, "audienceGenerationJobArn"),
+)
+
 # The paths the jobs walk (a test checks them against the model's enums).
 LIFECYCLES = {JOB: AudienceGenerationJob.paths, EXPORT: AudienceExportJob.paths}
 
@@ -167,29 +183,42 @@ class AudienceJobs(BackendBase):
         super().remove(record)
         if record.kind != JOB:
             return
-        for export in list(self.audience_export_jobs.values()):
-            if export.data.get("audienceGenerationJobArn") == record.arn:
-                super().remove(export)
+        for export in self.children(EXPORT, "audienceGenerationJobArn", record.arn):
+            super().remove(export)
         found = self._peer(record)
         if found is not None:
             found[0].remove(found[1])
 
     def _exports_of(self, job: Record) -> list[Record]:
         """The export jobs of a generation job, under both of its ARNs."""
-        exports = [
-            e
-            for e in self.audience_export_jobs.values()
-            if e.data.get("audienceGenerationJobArn") == job.arn
-        ]
+        exports = self.children(EXPORT, "audienceGenerationJobArn", job.arn)
         found = self._peer(job)
         if found is not None:
             backend, peer = found
-            exports += [
-                e
-                for e in backend.table(EXPORT).values()
-                if e.data.get("audienceGenerationJobArn") == peer.arn
-            ]
+            exports += backend.children(EXPORT, "audienceGenerationJobArn", peer.arn)
         return exports
+
+    def _live_exports_of(self, job: Record) -> int:
+        """How many export jobs of a generation job (under both its ARNs) are live."""
+        name = quotas.AUDIENCE_EXPORT_JOBS_PER_GENERATION_JOB
+        live = self.count_status(name, job.arn)
+        found = self._peer(job)
+        if found is not None:
+            live += found[0].count_status(name, found[1].arn)
+        return live
+
+    def set_record_status(
+        self,
+        record: Record,
+        status: str,
+        details: dict[str, Any] | None,
+        version: str | None = None,
+    ) -> None:
+        """A cross-account job's two copies share one status: both are counted again."""
+        super().set_record_status(record, status, details, version)
+        found = self._peer(record) if record.kind == JOB else None
+        if found is not None:
+            found[0].recount(found[1])
 
     # ------------------------------------------------------------ generation jobs
 
@@ -240,11 +269,7 @@ class AudienceJobs(BackendBase):
             owner_backend.check_name_free(JOB, owner_name, "audience generation job")
         self.enforce_quota(
             quotas.PENDING_AUDIENCE_GENERATION_JOBS,
-            sum(
-                1
-                for j in self.audience_generation_jobs.values()
-                if isinstance(j, AudienceGenerationJob) and j.primary and j.status in CREATING
-            ),
+            self.count_status(quotas.PENDING_AUDIENCE_GENERATION_JOBS),
         )
 
         parent_tags = configured.tags
@@ -307,12 +332,21 @@ class AudienceJobs(BackendBase):
         configured_audience_model_arn: str | None = None,
         collaboration_id: str | None = None,
     ) -> dict[str, Any]:
-        jobs = self.listing(
-            job
-            for job in self.audience_generation_jobs.values()
-            if configured_audience_model_arn in (None, job.data["configuredAudienceModelArn"])
-            and collaboration_id in (None, job.data.get("collaborationId"))
-        )
+        if collaboration_id is None:
+            jobs = (
+                self.listing_of(JOB)
+                if configured_audience_model_arn is None
+                else self.listing_of(
+                    JOB, "configuredAudienceModelArn", configured_audience_model_arn
+                )
+            )
+        else:
+            jobs = self.listing(
+                job
+                for job in self.audience_generation_jobs.values()
+                if configured_audience_model_arn in (None, job.data["configuredAudienceModelArn"])
+                and collaboration_id == job.data.get("collaborationId")
+            )
         return {"audienceGenerationJobs": jobs}
 
     def delete_audience_generation_job(self, *, audience_generation_job_arn: str) -> None:
@@ -364,22 +398,19 @@ class AudienceJobs(BackendBase):
                 f"{JOB_NOUN} {audience_generation_job_arn} is {job.status}; an audience can be "
                 "exported once the job is ACTIVE"
             )
-        for export in self.audience_export_jobs.values():
-            if (
-                export.data.get("audienceGenerationJobArn") == audience_generation_job_arn
-                and export.name == name
-            ):
-                raise ConflictException(
-                    f"An audience export job named '{name}' already exists for "
-                    f"{audience_generation_job_arn}"
-                )
+        # export jobs are filed under a key made of their job and name: a look-up
+        if audience_export_job_arn(audience_generation_job_arn, name) in self.audience_export_jobs:
+            raise ConflictException(
+                f"An audience export job named '{name}' already exists for "
+                f"{audience_generation_job_arn}"
+            )
         self.enforce_quota(
             quotas.AUDIENCE_EXPORT_JOBS_PER_GENERATION_JOB,
-            sum(1 for e in self._exports_of(job) if e.status in LIVE_EXPORT_STATES),
+            self._live_exports_of(job),
         )
         self.enforce_quota(
             quotas.PENDING_AUDIENCE_EXPORT_JOBS,
-            sum(1 for e in self.audience_export_jobs.values() if e.status in CREATING),
+            self.count_status(quotas.PENDING_AUDIENCE_EXPORT_JOBS),
         )
         job_id = audience_generation_job_arn.rsplit("/", 1)[-1]
         location = (
@@ -404,9 +435,9 @@ class AudienceJobs(BackendBase):
     def list_audience_export_jobs(
         self, *, audience_generation_job_arn: str | None = None
     ) -> dict[str, Any]:
-        exports = self.listing(
-            export
-            for export in self.audience_export_jobs.values()
-            if audience_generation_job_arn in (None, export.data["audienceGenerationJobArn"])
+        exports = (
+            self.listing_of(EXPORT)
+            if audience_generation_job_arn is None
+            else self.listing_of(EXPORT, "audienceGenerationJobArn", audience_generation_job_arn)
         )
         return {"audienceExportJobs": exports}

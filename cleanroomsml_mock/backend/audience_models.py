@@ -18,11 +18,17 @@ from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
 from ..records import Record, record_type
 from ._base import BackendBase
+from ._index import StatusCount, status_count
 
 KIND = "audience-model"
 NOUN = "Audience model"
 TRAINING_DATASET = "training-dataset"
 CONFIGURED_AUDIENCE_MODEL = "configured-audience-model"
+
+status_count(
+    quotas.PENDING_AUDIENCE_MODELS,
+    StatusCount(KIND, lambda status: status in quotas.PENDING_STATES),
+)
 
 
 @record_type
@@ -72,7 +78,7 @@ class AudienceModels(BackendBase):
         self.check_name_free(KIND, name, "audience model")
         self.enforce_quota(
             quotas.PENDING_AUDIENCE_MODELS,
-            sum(1 for m in self.audience_models.values() if m.status in quotas.PENDING_STATES),
+            self.count_status(quotas.PENDING_AUDIENCE_MODELS),
         )
         arn = self.new_arn(f"{KIND}/{self.new_id()}")
         self.new_record(
@@ -97,7 +103,7 @@ class AudienceModels(BackendBase):
         return self.read(KIND, audience_model_arn, NOUN)
 
     def list_audience_models(self) -> dict[str, Any]:
-        return {"audienceModels": self.listing(self.audience_models.values())}
+        return {"audienceModels": self.listing_of(KIND)}
 
     def delete_audience_model(self, *, audience_model_arn: str) -> None:
         record = self.find(KIND, audience_model_arn, NOUN)

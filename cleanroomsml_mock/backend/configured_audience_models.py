@@ -194,7 +194,7 @@ class ConfiguredAudienceModels(BackendBase):
         return self.read(KIND, configured_audience_model_arn, NOUN)
 
     def list_configured_audience_models(self) -> dict[str, Any]:
-        return {"configuredAudienceModels": self.listing(self.configured_audience_models.values())}
+        return {"configuredAudienceModels": self.listing_of(KIND)}
 
     def update_configured_audience_model(
         self,
@@ -228,9 +228,10 @@ class ConfiguredAudienceModels(BackendBase):
         record = self.find(KIND, configured_audience_model_arn, NOUN)
         running = [
             job.arn
-            for job in self.table(GENERATION_JOB).values()
-            if job.data.get("configuredAudienceModelArn") == configured_audience_model_arn
-            and job.status in ("CREATE_PENDING", "CREATE_IN_PROGRESS")
+            for job in self.children(
+                GENERATION_JOB, "configuredAudienceModelArn", configured_audience_model_arn
+            )
+            if job.status in ("CREATE_PENDING", "CREATE_IN_PROGRESS")
         ]
         if running:
             raise ConflictException(

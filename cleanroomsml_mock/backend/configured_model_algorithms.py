@@ -78,16 +78,15 @@ class ConfiguredModelAlgorithms(CollaborationSupport):
         return self.read(KIND, configured_model_algorithm_arn, NOUN)
 
     def list_configured_model_algorithms(self) -> dict[str, Any]:
-        return {
-            "configuredModelAlgorithms": self.listing(self.configured_model_algorithms.values())
-        }
+        return {"configuredModelAlgorithms": self.listing_of(KIND)}
 
     def delete_configured_model_algorithm(self, *, configured_model_algorithm_arn: str) -> None:
         record = self.find(KIND, configured_model_algorithm_arn, NOUN)
         users = [
             a.arn
-            for _, a in self.records_of(ASSOCIATION_KIND)
-            if a.data.get("configuredModelAlgorithmArn") == configured_model_algorithm_arn
+            for a in self.children_anywhere(
+                ASSOCIATION_KIND, "configuredModelAlgorithmArn", configured_model_algorithm_arn
+            )
         ]
         if users:
             raise ConflictException(

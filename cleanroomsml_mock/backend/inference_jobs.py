@@ -14,10 +14,15 @@ from ..errors import ConflictException, ValidationException
 from ..lifecycle import CANCEL_PATH, CREATE_PATH
 from ..records import Record, record_type
 from ._collaboration import CANCELLABLE_STATES, JobRecord
+from ._index import StatusCount, status_count
 from .trained_models import TrainedModels
 
 KIND = "trained-model-inference-job"
 NOUN = "Trained model inference job"
+status_count(
+    quotas.PENDING_INFERENCE_JOBS_PER_MEMBERSHIP,
+    StatusCount(KIND, lambda status: status in quotas.PENDING_STATES, "membershipIdentifier"),
+)
 
 
 @record_type
@@ -34,12 +39,7 @@ class TrainedModelInferenceJobs(TrainedModels):
         self.inference_jobs = self.table(KIND)
 
     def _pending_inference_jobs(self, membership_id: str | None = None) -> int:
-        return sum(
-            1
-            for job in self.inference_jobs.values()
-            if (membership_id is None or job.data["membershipIdentifier"] == membership_id)
-            and job.status in quotas.PENDING_STATES
-        )
+        return self.count_status(quotas.PENDING_INFERENCE_JOBS_PER_MEMBERSHIP, membership_id)
 
     def start_trained_model_inference_job(
         self,
@@ -189,11 +189,14 @@ class TrainedModelInferenceJobs(TrainedModels):
     ) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "trainedModelInferenceJobs": self.listing(
+            "trainedModelInferenceJobs": self.listing_of(
+                KIND, "membershipIdentifier", membership_identifier
+            )
+            if trained_model_arn is None and trained_model_version_identifier is None
+            else self.listing(
                 job
-                for job in self.inference_jobs.values()
-                if job.data["membershipIdentifier"] == membership_identifier
-                and self._matches(job, trained_model_arn, trained_model_version_identifier)
+                for job in self.children(KIND, "membershipIdentifier", membership_identifier)
+                if self._matches(job, trained_model_arn, trained_model_version_identifier)
             )
         }
 
@@ -218,7 +221,11 @@ class TrainedModelInferenceJobs(TrainedModels):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationTrainedModelInferenceJobs": self.listing(
+            "collaborationTrainedModelInferenceJobs": self.collaboration_listing(
+                KIND, collaboration_identifier
+            )
+            if trained_model_arn is None and trained_model_version_identifier is None
+            else self.listing(
                 job
                 for job in self.collaboration_records(KIND, collaboration_identifier)
                 if self._matches(job, trained_model_arn, trained_model_version_identifier)

@@ -12,13 +12,21 @@ from typing import Any
 from .. import ids, memberships, quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_DATA_PATH
-from ..records import Record, record_type
+from ..records import Host, Record, record_type
 from ._collaboration import DELETABLE_STATES, RELEASED_STATES, CollaborationSupport, JobRecord
+from ._index import StatusCount, status_count
 
 KIND = "ml-input-channel"
 NOUN = "ML input channel"
 ASSOCIATION_KIND = "configured-model-algorithm-association"
 DEFAULT_RESULT_FORMAT = "CSV"
+status_count(
+    quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP,
+    # every status change of a channel re-enters it (``moved``): the count is exact
+    StatusCount(
+        KIND, lambda status: status not in RELEASED_STATES, "membershipIdentifier", tracked=True
+    ),
+)
 
 
 @record_type
@@ -27,6 +35,12 @@ class MLInputChannelRecord(JobRecord):
     """An ML input channel: created, then its data deleted (INACTIVE); never removed."""
 
     paths = (CREATE_PATH, DELETE_DATA_PATH)
+
+    def moved(self, host: Host, before: str | None) -> None:
+        super().moved(host, before)
+        recount = getattr(host, "recount", None)  # a backend keeps the quota count exact
+        if recount is not None:
+            recount(self)
 
 
 def _check_input_channel(input_channel: dict[str, Any]) -> dict[str, Any]:
@@ -106,13 +120,10 @@ class MLInputChannels(CollaborationSupport):
         )
         self.check_tags(tags)
         self.check_name_free(KIND, name, "ML input channel", membership_identifier)
-        active = [
-            c
-            for c in self.ml_input_channels.values()
-            if c.data["membershipIdentifier"] == membership_identifier
-            and c.status not in RELEASED_STATES
-        ]
-        self.enforce_quota(quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP, len(active))
+        self.enforce_quota(
+            quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP,
+            self.count_status(quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP, membership_identifier),
+        )
         arn = self.new_arn(f"membership/{membership_identifier}/{KIND}/{self.new_id()}")
         record = MLInputChannelRecord(
             kind=KIND,
@@ -154,10 +165,8 @@ class MLInputChannels(CollaborationSupport):
     def list_ml_input_channels(self, *, membership_identifier: str) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "mlInputChannelsList": self.listing(
-                c
-                for c in self.ml_input_channels.values()
-                if c.data["membershipIdentifier"] == membership_identifier
+            "mlInputChannelsList": self.listing_of(
+                KIND, "membershipIdentifier", membership_identifier
             )
         }
 
@@ -193,7 +202,7 @@ class MLInputChannels(CollaborationSupport):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationMLInputChannelsList": self.listing(
-                self.collaboration_records(KIND, collaboration_identifier)
+            "collaborationMLInputChannelsList": self.collaboration_listing(
+                KIND, collaboration_identifier
             )
         }

@@ -138,7 +138,11 @@ class TrainedModelExportJobs(TrainedModels):
                 f"{version.status}, not ACTIVE"
             )
         job_key = key(trained_model_arn, version_id, name)
-        if job_key in self.export_jobs or any(r.arn == job_key for _, r in self.records_of(KIND)):
+        if any(
+            not found.removed
+            for found in (b.tables.get(KIND, {}).get(job_key) for b in self.region_backends())
+            if found is not None
+        ):
             raise ConflictException(
                 f"An export job named '{name}' already exists for trained model "
                 f"{trained_model_arn} version {version_id or '(base)'}"

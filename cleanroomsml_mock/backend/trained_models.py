@@ -29,6 +29,7 @@ from ._collaboration import (
     CollaborationSupport,
     JobRecord,
 )
+from ._index import StatusCount, status_count
 
 KIND = "trained-model"
 NOUN = "Trained model"
@@ -103,6 +104,17 @@ class TrainedModelRecord(Record):
             version.advance(host)
 
 
+status_count(
+    quotas.PENDING_TRAINING_JOBS_PER_MEMBERSHIP,
+    StatusCount(
+        KIND,
+        lambda status: status in quotas.PENDING_STATES,
+        "membershipIdentifier",
+        parts=lambda model: getattr(model, "versions", ()),
+    ),
+)
+
+
 class VersionView:
     """One version of a trained model as the output shapes see it."""
 
@@ -148,13 +160,7 @@ class TrainedModels(CollaborationSupport):
     # ------------------------------------------------------------ helpers
 
     def pending_training_jobs(self, membership_id: str | None = None) -> int:
-        return sum(
-            1
-            for model in self.trained_models.values()
-            if membership_id is None or model.data["membershipIdentifier"] == membership_id
-            for version in getattr(model, "versions", [])
-            if version.status in quotas.PENDING_STATES
-        )
+        return self.count_status(quotas.PENDING_TRAINING_JOBS_PER_MEMBERSHIP, membership_id)
 
     def model_version(
         self, model: Record, version_id: str | None, *, latest: bool, member: str
@@ -298,8 +304,9 @@ class TrainedModels(CollaborationSupport):
         )
         # the name is unique in the collaboration, except for a new version of a model
         target: TrainedModelRecord | None = None
-        for _, other in self.records_of(KIND):
-            if other.data.get("collaborationIdentifier") != collaboration or other.name != name:
+        same_name = [r for b in self.region_backends() for r in b.named(KIND, name)]
+        for other in same_name:
+            if other.removed or other.data.get("collaborationIdentifier") != collaboration:
                 continue
             if (
                 other.data["membershipIdentifier"] == membership_identifier
@@ -359,6 +366,7 @@ class TrainedModels(CollaborationSupport):
             target.versions.append(version)
             target.tags.update(tags or {})
             self.touch(target)
+            self.recount(target)
         else:
             model = TrainedModelRecord(
                 kind=KIND,
@@ -396,11 +404,7 @@ class TrainedModels(CollaborationSupport):
     def list_trained_models(self, *, membership_identifier: str) -> dict[str, Any]:
         self.membership(membership_identifier, not_found=False)
         return {
-            "trainedModels": self.listing(
-                m
-                for m in self.trained_models.values()
-                if m.data["membershipIdentifier"] == membership_identifier
-            )
+            "trainedModels": self.listing_of(KIND, "membershipIdentifier", membership_identifier)
         }
 
     def list_trained_model_versions(
@@ -486,7 +490,5 @@ class TrainedModels(CollaborationSupport):
     def list_collaboration_trained_models(self, *, collaboration_identifier: str) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationTrainedModels": self.listing(
-                self.collaboration_records(KIND, collaboration_identifier)
-            )
+            "collaborationTrainedModels": self.collaboration_listing(KIND, collaboration_identifier)
         }

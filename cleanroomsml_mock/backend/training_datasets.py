@@ -89,14 +89,13 @@ class TrainingDatasets(BackendBase):
         return self.read(KIND, training_dataset_arn, NOUN)
 
     def list_training_datasets(self) -> dict[str, Any]:
-        return {"trainingDatasets": self.listing(self.training_datasets.values())}
+        return {"trainingDatasets": self.listing_of(KIND)}
 
     def delete_training_dataset(self, *, training_dataset_arn: str) -> None:
         record = self.find(KIND, training_dataset_arn, NOUN)
         users = [
             model.arn
-            for model in self.table("audience-model").values()
-            if model.data.get("trainingDatasetArn") == training_dataset_arn
+            for model in self.children("audience-model", "trainingDatasetArn", training_dataset_arn)
         ]
         if users:
             raise ConflictException(

@@ -63,6 +63,7 @@ class MockServerApp:
         self.world = world
         self.controls = WorldControls(world)
         self.max_calls = max_calls
+        world.calls.limit = max_calls  # a long-running server keeps the latest calls only
         self.state_file = Path(state_file) if state_file is not None else None
         self.max_body_bytes = max_body_bytes
         self.endpoints = ControlEndpoints(self.controls, state_file=self.state_file)
@@ -112,9 +113,6 @@ class MockServerApp:
             response = mock_bug_answer(bug, bug.operation, f"{method} {path}")
         if method != "GET" and response.status < 300:
             self.save()
-        calls = self.world.calls
-        if len(calls) > self.max_calls:  # a long-running server keeps the latest calls only
-            del calls[: len(calls) - self.max_calls]
         return response
 
     def save(self) -> None:

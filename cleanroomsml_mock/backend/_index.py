@@ -1,0 +1,318 @@
+"""The indexes a backend keeps beside its tables, so that no check and no List page
+costs more as more is stored (docs/usage.md, "Performance").
+
+- **names**: kind -> name -> ARNs, for name-uniqueness checks;
+- **ordered lists**: the records of a kind, and of a kind under one parent (a membership,
+  a collaboration, a generation job...), in the order they were filed, each with a
+  sequence number: a List page is a slice taken after the last item returned (found by
+  bisection), never a copy of the table;
+- **status counts**: for the "pending or in progress" and "active" quotas, the records
+  that may be in the counted statuses, per scope.
+
+Indexes are derived data: they are never saved, and are rebuilt from the tables on first
+use after a state load (``Indexes.build``). A status count is kept without a hook in
+every status change: a record is entered when it is filed or put in a status by
+``m.set_status`` (the only ways into the counted statuses: the status paths only move
+forward, docs/lifecycle.md), and entries that have left the counted statuses, or whose
+record has left its table, are dropped when the count is read.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..records import Record
+
+# One sequence for every backend of the process: records filed later sort later.
+_SEQUENCE = itertools.count(1)
+
+# Data members naming a record's parent that never change once the record is filed:
+# the per-parent listings and "in use" checks look them up.
+PARENTS = (
+    "membershipIdentifier",
+    "collaborationIdentifier",
+    "audienceGenerationJobArn",
+    "configuredAudienceModelArn",
+    "configuredModelAlgorithmArn",
+    "trainedModelArn",
+    "trainingDatasetArn",
+)
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    """A count of records of ``kind`` (or of the items ``parts`` gives for each, e.g. the
+    versions of a trained model) whose status ``counts``, per value of the data member
+    ``scope`` (and in all, under ``None``), among the records ``accept`` takes."""
+
+    kind: str
+    counts: Callable[[str | None], bool]
+    scope: str | None = None
+    parts: Callable[[Record], Iterable[Record]] = lambda record: (record,)
+    accept: Callable[[Record], bool] = lambda record: True
+    # True if the family re-enters the record after every status change (its ``moved``
+    # calls ``recount``): the count is then read without checking the entries
+    tracked: bool = False
+
+
+COUNTS: dict[str, StatusCount] = {}
+
+
+def status_count(name: str, count: StatusCount) -> None:
+    """Declare a status count (at import time, by the family that reads it)."""
+    COUNTS[name] = count
+
+
+class Ordered:
+    """Items in the order they were filed, with their (increasing) sequence numbers."""
+
+    __slots__ = ("items", "seqs")
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.items: list[Any] = []
+
+    def add(self, seq: int, item: Any) -> None:
+        if not self.seqs or seq > self.seqs[-1]:
+            self.seqs.append(seq)
+            self.items.append(item)
+        else:  # only when indexes are rebuilt out of order
+            i = bisect_right(self.seqs, seq)
+            self.seqs.insert(i, seq)
+            self.items.insert(i, item)
+
+    def discard(self, seq: int) -> None:
+        i = bisect_right(self.seqs, seq) - 1
+        if i >= 0 and self.seqs[i] == seq:
+            del self.seqs[i]
+            del self.items[i]
+
+    def after(self, seq: int) -> int:
+        """The position of the first item filed after ``seq``."""
+        return bisect_right(self.seqs, seq)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+EMPTY = Ordered()
+
+
+class Window(Sequence[Any]):
+    """A List's items as one ordered index holds them: a page is read from the position
+    after a key (a sequence number), without copying the rest."""
+
+    __slots__ = ("_ordered",)
+
+    def __init__(self, ordered: Ordered) -> None:
+        self._ordered = ordered
+
+    def __len__(self) -> int:
+        return len(self._ordered)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._ordered.items[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._ordered.items))
+
+    def page_after(self, key: Any, size: int) -> tuple[list[Any], Any, int, bool]:
+        """The ``size`` items after ``key`` (None: from the start), the key of the last,
+        the position after it, and whether more follow."""
+        ordered = self._ordered
+        if isinstance(key, list):  # a (createTime, sequence) key: its sequence places it
+            key = key[1]
+        start = 0 if key is None else ordered.after(int(key))
+        end = min(start + size, len(ordered))
+        chunk = ordered.items[start:end]
+        last = ordered.seqs[end - 1] if end > start else key
+        return chunk, last, end, end < len(ordered)
+
+
+class MergedWindow(Sequence[Any]):
+    """The items of several ordered indexes (one per member account), ordered by
+    ``createTime`` then sequence: a collaboration view across a region's backends."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: list[Ordered]) -> None:
+        self._parts = [p for p in parts if len(p)]
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self._parts)
+
+    def _merged(self, starts: list[int]) -> Iterator[tuple[tuple[int, int], Any]]:
+        def keyed(part: Ordered, start: int) -> Iterator[tuple[tuple[int, int], Any]]:
+            for i in range(start, len(part)):
+                item = part.items[i]
+                yield (_micros(item), part.seqs[i]), item
+
+        return heapq.merge(
+            *(keyed(p, s) for p, s in zip(self._parts, starts, strict=True)),
+            key=lambda pair: pair[0],
+        )
+
+    def __getitem__(self, index: Any) -> Any:
+        items = [item for _, item in self._merged([0] * len(self._parts))]
+        return items[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([item for _, item in self._merged([0] * len(self._parts))])
+
+    def page_after(self, key: Any, size: int) -> tuple[list[Any], Any, int, bool]:
+        if key is None:
+            starts = [0] * len(self._parts)
+        else:
+            after = (int(key[0]), int(key[1])) if isinstance(key, list) else (0, int(key))
+            starts = [_position_after(p, after) for p in self._parts]
+        chunk: list[Any] = []
+        last = key
+        more = False
+        for pair_key, item in self._merged(starts):
+            if len(chunk) == size:
+                more = True
+                break
+            chunk.append(item)
+            last = list(pair_key)
+        return chunk, last, sum(starts) + len(chunk), more
+
+
+def _micros(record: Any) -> int:
+    t = record.create_time
+    return int(t.timestamp()) * 1_000_000 + int(t.microsecond)
+
+
+def _position_after(part: Ordered, key: tuple[int, int]) -> int:
+    """Where the items of ``part`` after ``key`` (createTime, sequence) start: the items of
+    one account are filed in createTime order, so the position is found by bisection."""
+    lo, hi = 0, len(part)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (_micros(part.items[mid]), part.seqs[mid]) <= key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+class Indexes:
+    """The derived indexes of one backend (see the module docstring)."""
+
+    __slots__ = ("counted", "lists", "names", "seqs")
+
+    def __init__(self) -> None:
+        self.names: dict[str, dict[str, tuple[str, ...]]] = {}
+        self.seqs: dict[str, int] = {}  # ARN -> sequence number
+        self.lists: dict[tuple[str, ...], Ordered] = {}
+        # (count name, scope value) -> counted item -> the record filed in the table
+        self.counted: dict[tuple[str, str | None], dict[Record, Record]] = {}
+
+    @classmethod
+    def build(cls, tables: dict[str, dict[str, Record]]) -> Indexes:
+        indexes = cls()
+        for table in tables.values():
+            for record in table.values():
+                indexes.add(record)
+        return indexes
+
+    def add(self, record: Record) -> None:
+        arn = record.arn
+        kind = record.kind
+        old = self.seqs.get(arn)
+        if old is not None:  # filed again under the same ARN: it keeps its place
+            return
+        seq = next(_SEQUENCE)
+        self.seqs[arn] = seq
+        name = record.data.get("name")
+        if name is not None:
+            names = self.names.setdefault(kind, {})
+            names[name] = (*names.get(name, ()), arn)
+        self._list((kind,)).add(seq, record)
+        for member in PARENTS:
+            value = record.data.get(member)
+            if isinstance(value, str):
+                self._list((kind, member, value)).add(seq, record)
+        self.offer(record)
+
+    def discard(self, record: Record) -> None:
+        arn = record.arn
+        seq = self.seqs.pop(arn, None)
+        if seq is None:
+            return
+        kind = record.kind
+        names = self.names.get(kind, {})
+        name = record.data.get("name", "")
+        arns = names.get(name)
+        if arns is not None:
+            rest = tuple(a for a in arns if a != arn)
+            if rest:
+                names[name] = rest
+            else:
+                del names[name]
+        self._drop((kind,), seq)
+        self.offer(record, leaving=True)
+        for member in PARENTS:
+            value = record.data.get(member)
+            if isinstance(value, str):
+                self._drop((kind, member, value), seq)
+
+    def _list(self, key: tuple[str, ...]) -> Ordered:
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = Ordered()
+        return found
+
+    def _drop(self, key: tuple[str, ...], seq: int) -> None:
+        found = self.lists.get(key)
+        if found is not None:
+            found.discard(seq)
+            if not found:
+                del self.lists[key]
+
+    def ordered(self, kind: str, member: str | None = None, value: Any = None) -> Ordered:
+        key = (kind,) if member is None else (kind, member, value)
+        return self.lists.get(key, EMPTY)
+
+    # ------------------------------------------------------------ status counts
+
+    def offer(self, record: Record, *, leaving: bool = False) -> None:
+        """Enter ``record`` (or its parts) in the counts of its kind that count its status
+        now, and take it out of the others (of all of them if it is ``leaving``)."""
+        for name, spec in COUNTS.items():
+            if spec.kind != record.kind or not spec.accept(record):
+                continue
+            keys: list[tuple[str, str | None]] = [(name, None)]
+            if spec.scope is not None:
+                keys.append((name, record.data.get(spec.scope)))
+            for part in spec.parts(record):
+                if not leaving and spec.counts(part.status):
+                    for key in keys:
+                        self.counted.setdefault(key, {})[part] = record
+                else:
+                    for key in keys:
+                        self.counted.get(key, {}).pop(part, None)
+
+    def count(self, name: str, scope: str | None, filed: Callable[[Record], bool]) -> int:
+        """How many entries of count ``name`` in ``scope`` are still counted; the others
+        (moved on, or whose record ``filed`` says has left its table) are dropped."""
+        entries = self.counted.get((name, scope))
+        if not entries:
+            return 0
+        spec = COUNTS[name]
+        if spec.tracked:
+            return len(entries)
+        counts = spec.counts
+        gone = [
+            part
+            for part, record in entries.items()
+            if not counts(part.status) or part.removed or not filed(record)
+        ]
+        for part in gone:
+            del entries[part]
+        return len(entries)

@@ -1,0 +1,206 @@
+"""The indexes a backend keeps beside its tables (quota counts, per-parent lists, names)
+always agree with a scan of the tables, whatever sequence of operations and test
+controls led there; and a List paged from an ordered index neither skips nor repeats an
+item when resources come and go between pages."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml, quotas
+from cleanroomsml_mock.backend._index import COUNTS, PARENTS
+
+from .builders import (
+    MEMBERSHIP,
+    REGION,
+    make_association,
+    make_audience_model,
+    make_channel,
+    make_configured_audience_model,
+    make_generation_job,
+    make_trained_model,
+    make_training_dataset,
+    start_inference,
+)
+
+STATUSES = ["CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE", "CREATE_FAILED", "INACTIVE"]
+
+
+def brute_force(backend: Any, name: str, scope: str | None) -> int:
+    spec = COUNTS[name]
+    return sum(
+        1
+        for record in backend.tables.get(spec.kind, {}).values()
+        if spec.accept(record) and (scope is None or record.data.get(spec.scope) == scope)
+        for part in spec.parts(record)
+        if spec.counts(part.status) and not part.removed
+    )
+
+
+def check_indexes(handle: CleanRoomsMLMock) -> None:
+    world = handle._require_world()
+    for backend in world.backends.values():
+        for name, spec in COUNTS.items():
+            scopes: set[str | None] = {None}
+            if spec.scope is not None:
+                scopes |= {
+                    r.data.get(spec.scope) for r in backend.tables.get(spec.kind, {}).values()
+                }
+            for scope in scopes:
+                assert backend.count_status(name, scope) == brute_force(backend, name, scope), (
+                    name,
+                    scope,
+                )
+        for kind, table in backend.tables.items():
+            assert list(backend.indexes().ordered(kind).items) == list(table.values())
+            for member in PARENTS:
+                for value in {r.data.get(member) for r in table.values()} - {None}:
+                    expected = [r for r in table.values() if r.data.get(member) == value]
+                    assert backend.children(kind, member, value) == expected
+            for record in table.values():
+                if "name" in record.data:
+                    assert record in backend.named(kind, record.name)
+
+
+ACTIONS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["channel", "model", "inference", "job", "export", "set", "advance", "get", "delete"]
+        ),
+        st.integers(0, 50),
+        st.sampled_from(STATUSES),
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(lifecycle=st.sampled_from(["immediate", "progressive", "manual"]), actions=ACTIONS)
+@example("immediate", [("job", 0, "ACTIVE"), ("set", 2, "CREATE_PENDING")])
+@example("manual", [("model", 0, "ACTIVE"), ("set", 2, "CREATE_IN_PROGRESS")])
+@example("progressive", [("channel", 0, "ACTIVE"), ("set", 2, "INACTIVE"), ("set", 2, "ACTIVE")])
+@example("manual", [("job", 0, "ACTIVE"), ("export", 0, "ACTIVE"), ("set", 3, "CREATE_PENDING")])
+def test_counts_lists_and_names_agree_with_a_scan(lifecycle: str, actions: list[Any]) -> None:
+    limits = {name: 1000 for name in quotas.DEFAULT_QUOTAS}
+    with mock_cleanroomsml(lifecycle=lifecycle, quotas=limits) as m:
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        association = make_association(client)
+        channel = make_channel(client, association=association)
+        m.set_status(channel, "ACTIVE")
+        base = make_trained_model(client, association=association, channel=channel)
+        m.set_status(base["trainedModelArn"], "ACTIVE")
+        audience_model = make_audience_model(client)
+        m.set_status(audience_model, "ACTIVE")
+        configured = make_configured_audience_model(client, audience_model)
+        arns: list[str] = [base["trainedModelArn"], base["channel"]]
+        jobs: list[str] = []
+        for n, (action, pick, status) in enumerate(actions):
+            try:
+                if action == "channel":
+                    arns.append(make_channel(client, association=base["association"]))
+                elif action == "model":
+                    model = make_trained_model(
+                        client, association=base["association"], channel=base["channel"]
+                    )
+                    arns.append(model["trainedModelArn"])
+                elif action == "inference":
+                    arns.append(start_inference(client, base, name=f"i{n}"))
+                elif action == "job":
+                    jobs.append(make_generation_job(client, configured, name=f"j{n}"))
+                    arns.append(jobs[-1])
+                elif action == "export" and jobs:
+                    job = jobs[pick % len(jobs)]
+                    m.set_status(job, "ACTIVE")
+                    client.start_audience_export_job(
+                        name=f"e{n}",
+                        audienceGenerationJobArn=job,
+                        audienceSize={"type": "ABSOLUTE", "value": 1000},
+                    )
+                    arns.append(m.audience_export_job_arn(job, f"e{n}"))
+                elif action == "set":
+                    m.set_status(arns[pick % len(arns)], status)
+                elif action == "advance":
+                    m.advance(arns[pick % len(arns)] if pick % 2 else None)
+                elif action == "get" and jobs:
+                    client.get_audience_generation_job(
+                        audienceGenerationJobArn=jobs[pick % len(jobs)]
+                    )
+                elif action == "delete" and jobs:
+                    client.delete_audience_generation_job(
+                        audienceGenerationJobArn=jobs[pick % len(jobs)]
+                    )
+            except (ClientError, KeyError, ValueError):
+                pass  # a refused operation or control changes nothing
+            check_indexes(m)
+        with tempfile.TemporaryDirectory() as tmp:
+            m.save_state(Path(tmp) / "state.json")
+            m.load_state(Path(tmp) / "state.json")
+        check_indexes(m)
+
+
+@pytest.fixture
+def client() -> Any:
+    with mock_cleanroomsml():
+        yield boto3.client("cleanroomsml", region_name=REGION)
+
+
+def test_pages_neither_skip_nor_repeat_when_items_come_and_go(client: Any) -> None:
+    arns = [make_training_dataset(client, name=f"td{i}") for i in range(25)]
+    first = client.list_training_datasets(maxResults=10)
+    assert [d["trainingDatasetArn"] for d in first["trainingDatasets"]] == arns[:10]
+    # the last item returned and the one after it go; a new one comes at the end
+    client.delete_training_dataset(trainingDatasetArn=arns[9])
+    client.delete_training_dataset(trainingDatasetArn=arns[10])
+    arns.append(make_training_dataset(client, name="td-late"))
+    seen = [d["trainingDatasetArn"] for d in first["trainingDatasets"]]
+    token = first["nextToken"]
+    while token:
+        page = client.list_training_datasets(maxResults=10, nextToken=token)
+        seen += [d["trainingDatasetArn"] for d in page["trainingDatasets"]]
+        token = page.get("nextToken")
+    assert seen == arns[:10] + arns[11:]
+
+
+def test_a_collaboration_view_pages_across_member_accounts(client: Any) -> None:
+    channels = [make_channel(client, MEMBERSHIP) for _ in range(5)]
+    collaboration = client.get_ml_input_channel(
+        mlInputChannelArn=channels[0], membershipIdentifier=MEMBERSHIP
+    )["collaborationIdentifier"]
+    seen: list[str] = []
+    kwargs: dict[str, Any] = {"collaborationIdentifier": collaboration, "maxResults": 2}
+    while True:
+        page = client.list_collaboration_ml_input_channels(**kwargs)
+        seen += [c["mlInputChannelArn"] for c in page["collaborationMLInputChannelsList"]]
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    assert seen == channels
+
+
+@pytest.mark.parametrize("key", ['"x"', "true", "[1]", "[1, [2]]", "{}"])
+def test_a_forged_key_in_a_token_is_a_validation_error(client: Any, key: str) -> None:
+    import base64
+    import json
+
+    from cleanroomsml_mock.pagination import _checksum
+
+    for i in range(3):
+        make_training_dataset(client, name=f"td{i}")
+    scope = {"@caller": ["123456789012", REGION]}
+    payload = {"o": 1, "c": _checksum("ListTrainingDatasets", scope), "k": json.loads(key)}
+    token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    with pytest.raises(client.exceptions.ValidationException):
+        client.list_training_datasets(maxResults=1, nextToken=token)
