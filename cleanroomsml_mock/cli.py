@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from .config import DEFAULT_ACCOUNT_ID
 from .version import installed_version
@@ -48,9 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--lifecycle",
-        choices=("immediate", "progressive", "manual"),
+        choices=("immediate", "progressive", "manual", "timed"),
         default="immediate",
         help="how resource statuses move (default immediate)",
+    )
+    serve.add_argument(
+        "--durations",
+        metavar="JSON",
+        help="timed mode's step durations in seconds, e.g. '{\"trained-model\": 60}'",
     )
     serve.add_argument(
         "--strict-memberships",
@@ -71,17 +78,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         from .config import MockConfig
-        from .lifecycle import Lifecycle
+        from .lifecycle import Lifecycle, check_durations
         from .server import run as run_server
 
         if not (len(args.account_id) == 12 and args.account_id.isdigit()):
             parser.error(f"--account-id must be 12 digits, got {args.account_id!r}")
         if not 0 <= args.port <= 65535:
             parser.error(f"--port must be 0-65535, got {args.port}")
+        durations: Any = {}
+        if args.durations is not None:
+            try:
+                durations = json.loads(args.durations)
+            except ValueError as exc:
+                parser.error(f"--durations is not valid JSON: {exc}")
+            if not isinstance(durations, dict):
+                parser.error("--durations must be a JSON object of seconds by key")
+        try:
+            checked = check_durations(durations)
+        except ValueError as exc:
+            parser.error(f"--{exc}")
         config = MockConfig(
             account_id=args.account_id,
             lifecycle=Lifecycle(args.lifecycle),
             strict_memberships=args.strict_memberships,
+            durations=checked,
         )
         return run_server(
             args.host,

@@ -15,3 +15,5 @@ class MockConfig:
     lifecycle: Lifecycle = Lifecycle.IMMEDIATE
     strict_memberships: bool = False
     quotas: dict[str, float] = field(default_factory=dict)
+    # timed mode's step durations, checked by ``lifecycle.check_durations`` (seconds)
+    durations: dict[str, float] = field(default_factory=dict)

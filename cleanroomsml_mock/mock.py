@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import unittest
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -20,7 +20,7 @@ from . import interceptor, raw_requests  # noqa: F401  (imported for their hooks
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .controls import Controls
 from .errors import ServiceError
-from .lifecycle import Lifecycle
+from .lifecycle import Lifecycle, check_durations
 from .quotas import quota_value
 from .world import World
 
@@ -39,6 +39,7 @@ class CleanRoomsMLMock(Controls):
         lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
         strict_memberships: bool = False,
         quotas: dict[str, float] | None = None,
+        durations: Mapping[str, float] | None = None,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
@@ -47,6 +48,7 @@ class CleanRoomsMLMock(Controls):
             lifecycle=Lifecycle(lifecycle),
             strict_memberships=strict_memberships,
             quotas=dict(quotas or {}),
+            durations=check_durations(durations),
         )
         for name in self.config.quotas:
             quota_value({}, name)  # unknown quota names fail here, not at first use
@@ -106,6 +108,7 @@ class CleanRoomsMLMock(Controls):
             lifecycle=self.config.lifecycle,
             strict_memberships=self.config.strict_memberships,
             quotas=self.config.quotas,
+            durations=self.config.durations,
         )
 
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -237,6 +240,7 @@ def mock_cleanroomsml(
     lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
     strict_memberships: bool = False,
     quotas: dict[str, float] | None = None,
+    durations: Mapping[str, float] | None = None,
 ) -> CleanRoomsMLMock: ...
 
 
@@ -247,6 +251,7 @@ def mock_cleanroomsml(
     lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
     strict_memberships: bool = False,
     quotas: dict[str, float] | None = None,
+    durations: Mapping[str, float] | None = None,
 ) -> Any:
     """Mock AWS Clean Rooms ML: ``@mock_cleanroomsml``, ``with mock_cleanroomsml() as m``,
     or ``m = mock_cleanroomsml(); m.start(); ...; m.stop()``."""
@@ -255,6 +260,7 @@ def mock_cleanroomsml(
         lifecycle=lifecycle,
         strict_memberships=strict_memberships,
         quotas=quotas,
+        durations=durations,
     )
     if func is None:
         return handle

@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from .calls import CallList
+from .clock import Clock
 from .config import MockConfig
 from .faults import Fault
 from .memberships import MembershipRegistry
@@ -31,6 +32,8 @@ class World:
         self.memberships = MembershipRegistry()
         # operation -> errors to answer its next calls with (m.inject_error)
         self.faults: dict[str, list[Fault]] = {}
+        # the mock's clock: wall clock plus an offset (m.advance_time)
+        self.clock = Clock()
 
     def backend(self, account_id: str, region: str) -> CleanRoomsMLBackend:
         key = (account_id, region)
@@ -59,9 +62,20 @@ class World:
                     return backend, record
         return None
 
-    def reset(self) -> None:
-        """Forget every resource, membership, injected error and recorded call."""
+    def catch_up(self) -> None:
+        """Let the clock act on every record (``Record.catch_up``: timed mode's steps and
+        the time rules), so that whatever a call looks at shows the time it is."""
         with self.lock:
+            for backend in list(self.backends.values()):
+                for record in list(backend.records.values()):
+                    if not record.removed:
+                        record.catch_up(backend)
+
+    def reset(self) -> None:
+        """Forget every resource, membership, injected error and recorded call, and put
+        the clock back to the wall clock."""
+        with self.lock:
+            self.clock.offset = 0.0
             self.backends.clear()
             self.memberships = MembershipRegistry()
             self.faults.clear()

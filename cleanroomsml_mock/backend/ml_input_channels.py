@@ -6,13 +6,14 @@ docs/custom-models.md, "ML input channels")."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
 from .. import ids, memberships, quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_DATA_PATH
-from ..records import Record, record_type
+from ..records import Host, Record, record_type
 from ._collaboration import DELETABLE_STATES, RELEASED_STATES, CollaborationSupport, JobRecord
 
 KIND = "ml-input-channel"
@@ -24,9 +25,36 @@ DEFAULT_RESULT_FORMAT = "CSV"
 @record_type
 @dataclass(eq=False)
 class MLInputChannelRecord(JobRecord):
-    """An ML input channel: created, then its data deleted (INACTIVE); never removed."""
+    """An ML input channel: created, then its data deleted (INACTIVE); never removed.
+
+    Its data is kept ``retentionInDays`` from when it became ACTIVE (API reference,
+    CreateMLInputChannel: "The number of days that the data in the ML input channel is
+    retained"); then it is gone as after DeleteMLInputChannelData: the channel is INACTIVE
+    from that moment, with ``statusDetails`` saying why (docs/custom-models.md, "Data
+    retention"). In every lifecycle mode, on the mock's clock.
+    """
 
     paths = (CREATE_PATH, DELETE_DATA_PATH)
+
+    def time_rules(self, host: Host) -> None:
+        track = self.track
+        days = self.data.get("retentionInDays")
+        if track is None or track.status != "ACTIVE" or not isinstance(days, int):
+            return
+        since = track.since or self.create_time
+        expiry = since + _dt.timedelta(days=days)
+        if host.now() < expiry:
+            return
+        track.force(
+            "INACTIVE",
+            {
+                "statusCode": "RETENTION_PERIOD_EXPIRED",
+                "message": f"The data of the ML input channel was retained for {days} days "
+                f"(retentionInDays) and was deleted at {expiry.isoformat()}",
+            },
+            expiry,
+        )
+        self.moved(host, "ACTIVE")
 
 
 def _check_input_channel(input_channel: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import warnings
+from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from werkzeug.serving import (
 
 from ..config import DEFAULT_ACCOUNT_ID, MockConfig
 from ..controls import Controls
-from ..lifecycle import Lifecycle
+from ..lifecycle import Lifecycle, check_durations
 from ..quotas import quota_value
 from ..state import StateFileError
 from ..state import load as load_state
@@ -195,7 +196,8 @@ class ThreadedServer(Controls):
     ...     client = boto3.client("cleanroomsml", endpoint_url=server.endpoint_url)
 
     By default the server has a state of its own, made with the options ``account_id``,
-    ``lifecycle``, ``strict_memberships`` and ``quotas`` (as ``mock_cleanroomsml``'s).
+    ``lifecycle``, ``strict_memberships``, ``quotas`` and ``durations`` (as
+    ``mock_cleanroomsml``'s).
     ``mock=m`` serves the state of the started handle ``m`` instead, with its options. The
     server has the handle's test controls (``server.reset()``, ``server.set_status(...)``,
     ``server.calls``...), which act on its state.
@@ -218,6 +220,7 @@ class ThreadedServer(Controls):
         lifecycle: str | Lifecycle | None = None,
         strict_memberships: bool | None = None,
         quotas: dict[str, float] | None = None,
+        durations: Mapping[str, float] | None = None,
         verbose: bool = False,
     ) -> None:
         if mock is not None:
@@ -228,6 +231,7 @@ class ThreadedServer(Controls):
                 "lifecycle": lifecycle,
                 "strict_memberships": strict_memberships,
                 "quotas": quotas,
+                "durations": durations,
             }
             given = sorted(name for name, value in options.items() if value is not None)
             if given:
@@ -249,6 +253,7 @@ class ThreadedServer(Controls):
                 lifecycle=Lifecycle(Lifecycle.IMMEDIATE if lifecycle is None else lifecycle),
                 strict_memberships=bool(strict_memberships),
                 quotas=dict(quotas or {}),
+                durations=check_durations(durations),
             )
             for name in config.quotas:
                 quota_value({}, name)  # unknown quota names fail here, not at first use
@@ -364,6 +369,7 @@ def run(
         lifecycle=config.lifecycle,
         strict_memberships=config.strict_memberships,
         quotas=config.quotas,
+        durations=config.durations,
         verbose=verbose,
     )
     try:
