@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from dataclasses import dataclass
 
 
 def wire_precision(t: _dt.datetime) -> _dt.datetime:
@@ -16,13 +17,11 @@ def wire_precision(t: _dt.datetime) -> _dt.datetime:
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
+@dataclass
 class Clock:
-    """Wall clock plus ``offset`` seconds."""
+    """Wall clock plus ``offset`` seconds (a dataclass: saved with the state)."""
 
-    __slots__ = ("offset",)
-
-    def __init__(self, offset: float = 0.0) -> None:
-        self.offset = offset
+    offset: float = 0.0
 
     def now(self) -> _dt.datetime:
         """The mock's current time: an aware UTC datetime, to the millisecond."""

@@ -473,3 +473,13 @@ def test_cli_refuses_bad_durations(capsys: pytest.CaptureFixture[str]) -> None:
             cli_main(argv)
         assert exc.value.code == 2
         assert needle in capsys.readouterr().err
+
+
+def test_the_clock_offset_is_saved_with_the_state(frozen: Any, tmp_path: Any) -> None:
+    path = tmp_path / "state.json"
+    with timed_mock() as m:
+        m.advance_time(5000)
+        m.save_state(path)
+    with timed_mock() as m:
+        m.load_state(path)
+        assert m.now() == START + dt.timedelta(seconds=5000)

@@ -380,7 +380,16 @@ class AudienceJobs(BackendBase):
                 f"got {audience_size['value']}"
             )
         size_config = job.size_config
-        if size_config is not None and not (
+        if size_config is None:
+            # API reference, StartAudienceExportJob: audienceSize "Must match one of the
+            # sizes in the configured audience model"; with no sizes configured nothing
+            # matches (the stricter reading; docs/lookalike.md, "Audience export jobs")
+            raise ValidationException(
+                f"audienceSize {audience_size['type']} {audience_size['value']} cannot match: "
+                "the configured audience model had no audienceSizeConfig when job "
+                f"{audience_generation_job_arn} started"
+            )
+        if not (
             audience_size["type"] == size_config["audienceSizeType"]
             and audience_size["value"] in size_config["audienceSizeBins"]
         ):
