@@ -16,11 +16,16 @@ from .calls import CallList
 from .clock import Clock
 from .config import MockConfig
 from .faults import Fault
+from .lifecycle import Lifecycle
 from .memberships import MembershipRegistry
 from .records import Record
 
 if TYPE_CHECKING:
     from .backend import CleanRoomsMLBackend
+
+# The kinds of record with time rules of their own, which the clock acts on in every
+# lifecycle mode (docs/custom-models.md, "Time rules"); in timed mode it acts on all.
+TIME_RULE_KINDS = ("ml-input-channel", "trained-model")
 
 
 class World:
@@ -66,8 +71,17 @@ class World:
         """Let the clock act on every record (``Record.catch_up``: timed mode's steps and
         the time rules), so that whatever a call looks at shows the time it is."""
         with self.lock:
+            timed = self.config.lifecycle is Lifecycle.TIMED
             for backend in list(self.backends.values()):
-                for record in list(backend.records.values()):
+                if timed:
+                    records = list(backend.records.values())
+                else:
+                    records = [
+                        record
+                        for kind in TIME_RULE_KINDS
+                        for record in backend.tables.get(kind, {}).values()
+                    ]
+                for record in records:
                     if not record.removed:
                         record.catch_up(backend)
 
