@@ -135,13 +135,15 @@ class Record:
                 self.moved(host, before)
         return self.catch_up(host)
 
-    def catch_up(self, host: Host) -> bool:
+    def catch_up(self, host: Host, now: _dt.datetime | None = None) -> bool:
         """Let the mock's clock act on the record, in any order and as often as wanted:
         in timed mode the steps whose time has come are taken, each at the moment it fell
-        due; then the kind's ``time_rules`` apply. False if the record has gone."""
+        due; then the kind's ``time_rules`` apply. ``now``: the time it is (read from the
+        host's clock when not given). False if the record has gone."""
+        if now is None:
+            now = host.now()
         track = self.track
         if track is not None and track.pending and host.lifecycle is Lifecycle.TIMED:
-            now = host.now()
             durations = host.durations
             while track.pending and not self.removed:
                 since = track.since or self.create_time
@@ -154,7 +156,7 @@ class Record:
                 track.step(due)
                 self.moved(host, before)
         if not self.removed:
-            self.time_rules(host)
+            self.time_rules(host, now)
         return not self.removed
 
     def timed_step_allowed(self, host: Host, due: _dt.datetime) -> bool:
@@ -162,7 +164,7 @@ class Record:
         step otherwise says no; they then apply)."""
         return True
 
-    def time_rules(self, host: Host) -> None:
+    def time_rules(self, host: Host, now: _dt.datetime) -> None:
         """What the mock's clock does to a record of this kind in every lifecycle mode
         (data that expires, a run that exceeds its limit); none by default."""
 

@@ -72,6 +72,7 @@ class World:
         the time rules), so that whatever a call looks at shows the time it is."""
         with self.lock:
             timed = self.config.lifecycle is Lifecycle.TIMED
+            now = self.clock.now()  # one reading for the whole sweep
             for backend in list(self.backends.values()):
                 if timed:
                     records = list(backend.records.values())
@@ -83,7 +84,7 @@ class World:
                     ]
                 for record in records:
                     if not record.removed:
-                        record.catch_up(backend)
+                        record.catch_up(backend, now)
 
     def reset(self) -> None:
         """Forget every resource, membership, injected error and recorded call, and put

@@ -36,14 +36,14 @@ class MLInputChannelRecord(JobRecord):
 
     paths = (CREATE_PATH, DELETE_DATA_PATH)
 
-    def time_rules(self, host: Host) -> None:
+    def time_rules(self, host: Host, now: _dt.datetime) -> None:
         track = self.track
         days = self.data.get("retentionInDays")
         if track is None or track.status != "ACTIVE" or not isinstance(days, int):
             return
         since = track.since or self.create_time
         expiry = since + _dt.timedelta(days=days)
-        if host.now() < expiry:
+        if now < expiry:
             return
         track.force(
             "INACTIVE",

@@ -67,9 +67,9 @@ class TrainedModelVersion(JobRecord):
         deadline = self._deadline()
         return deadline is None or due <= deadline
 
-    def time_rules(self, host: Host) -> None:
+    def time_rules(self, host: Host, now: _dt.datetime) -> None:
         deadline = self._deadline()
-        if deadline is None or host.now() < deadline or self.track is None:
+        if deadline is None or now < deadline or self.track is None:
             return
         limit = self.data["stoppingCondition"]["maxRuntimeInSeconds"]
         self.track.force(
@@ -123,9 +123,9 @@ class TrainedModelRecord(Record):
         self.latest().observe(host)
         return True
 
-    def catch_up(self, host: Host) -> bool:
+    def catch_up(self, host: Host, now: _dt.datetime | None = None) -> bool:
         for version in self.versions:
-            version.catch_up(host)
+            version.catch_up(host, now)
         return True
 
     def set_status(
