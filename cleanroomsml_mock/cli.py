@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from .config import DEFAULT_ACCOUNT_ID
 from .version import installed_version
@@ -49,9 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--lifecycle",
-        choices=("immediate", "progressive", "manual"),
+        choices=("immediate", "progressive", "manual", "timed"),
         default="immediate",
         help="how resource statuses move (default immediate)",
+    )
+    serve.add_argument(
+        "--durations",
+        metavar="JSON",
+        help="timed mode's step durations in seconds, e.g. '{\"trained-model\": 60}'",
     )
     serve.add_argument(
         "--strict-memberships",
@@ -79,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         from .config import MockConfig
-        from .lifecycle import Lifecycle
+        from .lifecycle import Lifecycle, check_durations
         from .server import run as run_server
 
         if not (len(args.account_id) == 12 and args.account_id.isdigit()):
@@ -92,10 +99,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             parse_origins(args.cors_origins)
         except ValueError as exc:
             parser.error(f"--cors-origins: {exc}")
+        durations: Any = {}
+        if args.durations is not None:
+            try:
+                durations = json.loads(args.durations)
+            except ValueError as exc:
+                parser.error(f"--durations is not valid JSON: {exc}")
+            if not isinstance(durations, dict):
+                parser.error("--durations must be a JSON object of seconds by key")
+        try:
+            checked = check_durations(durations)
+        except ValueError as exc:
+            parser.error(f"--{exc}")
         config = MockConfig(
             account_id=args.account_id,
             lifecycle=Lifecycle(args.lifecycle),
             strict_memberships=args.strict_memberships,
+            durations=checked,
         )
         return run_server(
             args.host,

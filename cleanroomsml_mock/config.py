@@ -17,3 +17,5 @@ class MockConfig:
     quotas: dict[str, float] = field(default_factory=dict)
     # keep only the latest this many recorded calls (None: all of them)
     max_calls: int | None = None
+    # timed mode's step durations, checked by ``lifecycle.check_durations`` (seconds)
+    durations: dict[str, float] = field(default_factory=dict)

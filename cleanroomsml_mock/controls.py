@@ -1,8 +1,9 @@
 """The test controls, written once.
 
 ``Controls`` is every control a test drives the mock with: ``calls``, ``reset``,
-``set_status``, ``advance``, ``inject_error``, ``clear_errors``, ``seed``, ``set_quota``,
-``add_membership``, ``save_state``, ``load_state`` and ``audience_export_job_arn``. It is a
+``now``, ``advance_time``, ``set_status``, ``advance``, ``inject_error``, ``clear_errors``,
+``seed``, ``set_quota``, ``add_membership``, ``save_state``, ``load_state`` and
+``audience_export_job_arn``. It is a
 mixin: the class that inherits it says which world the controls act on
 (``_require_world``):
 
@@ -18,6 +19,7 @@ state is decided here, and the lifecycle step itself by the resource's backend
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -56,6 +58,22 @@ class Controls:
         self._require_world().reset()
         self._changed()
 
+    def now(self) -> _dt.datetime:
+        """The mock's clock: the wall clock (read now, so time-machine and freezegun move
+        it) plus the time ``advance_time`` added; an aware UTC datetime, to the
+        millisecond. Every timestamp the mock writes and every time rule read it."""
+        return self._require_world().clock.now()
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the mock's clock ``seconds`` forward (a negative value is a ``ValueError``).
+        Nothing runs in the background: the next call shows what the time has done
+        (timed mode's steps, data expiry, training time limits; docs/lifecycle.md)."""
+        world = self._require_world()
+        with world.lock:
+            world.clock.advance(seconds)
+            world.catch_up()
+        self._changed()
+
     def set_status(
         self,
         arn: str,
@@ -73,6 +91,7 @@ class Controls:
         """
         world = self._require_world()
         with world.lock:
+            world.catch_up()
             found = world.find(arn)
             if found is None:
                 raise KeyError(f"No resource with ARN {arn} in this mock")
@@ -94,6 +113,7 @@ class Controls:
         way to let a pending create, delete or cancel move on."""
         world = self._require_world()
         with world.lock:
+            world.catch_up()
             if arn is not None:
                 found = world.find(arn)
                 if found is None:

@@ -89,6 +89,9 @@ def lookalike(client: Any) -> None:
     _say("audience exported to", exported["outputLocation"])
 
     client.delete_audience_generation_job(audienceGenerationJobArn=job)
+    for _ in range(10):  # a configured audience model cannot go while a job uses it
+        if not client.list_audience_generation_jobs()["audienceGenerationJobs"]:
+            break
     client.delete_configured_audience_model(configuredAudienceModelArn=configured)
     client.delete_audience_model(audienceModelArn=model)
     for _ in range(10):  # deletion goes DELETE_PENDING -> DELETE_IN_PROGRESS -> gone

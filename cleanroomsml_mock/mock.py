@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import unittest
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -20,7 +20,7 @@ from . import interceptor, raw_requests  # noqa: F401  (imported for their hooks
 from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .controls import Controls
 from .errors import ServiceError
-from .lifecycle import Lifecycle
+from .lifecycle import Lifecycle, check_durations
 from .quotas import quota_value
 from .world import World
 
@@ -40,6 +40,7 @@ class CleanRoomsMLMock(Controls):
         strict_memberships: bool = False,
         quotas: dict[str, float] | None = None,
         max_calls: int | None = None,
+        durations: Mapping[str, float] | None = None,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
@@ -51,6 +52,7 @@ class CleanRoomsMLMock(Controls):
             strict_memberships=strict_memberships,
             quotas=dict(quotas or {}),
             max_calls=max_calls,
+            durations=check_durations(durations),
         )
         for name in self.config.quotas:
             quota_value({}, name)  # unknown quota names fail here, not at first use
@@ -111,6 +113,7 @@ class CleanRoomsMLMock(Controls):
             strict_memberships=self.config.strict_memberships,
             quotas=self.config.quotas,
             max_calls=self.config.max_calls,
+            durations=self.config.durations,
         )
 
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -243,6 +246,7 @@ def mock_cleanroomsml(
     strict_memberships: bool = False,
     quotas: dict[str, float] | None = None,
     max_calls: int | None = None,
+    durations: Mapping[str, float] | None = None,
 ) -> CleanRoomsMLMock: ...
 
 
@@ -254,6 +258,7 @@ def mock_cleanroomsml(
     strict_memberships: bool = False,
     quotas: dict[str, float] | None = None,
     max_calls: int | None = None,
+    durations: Mapping[str, float] | None = None,
 ) -> Any:
     """Mock AWS Clean Rooms ML: ``@mock_cleanroomsml``, ``with mock_cleanroomsml() as m``,
     or ``m = mock_cleanroomsml(); m.start(); ...; m.stop()``."""
@@ -263,6 +268,7 @@ def mock_cleanroomsml(
         strict_memberships=strict_memberships,
         quotas=quotas,
         max_calls=max_calls,
+        durations=durations,
     )
     if func is None:
         return handle

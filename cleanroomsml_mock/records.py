@@ -8,7 +8,8 @@ view) without per-view code.
 
 Each kind of record carries its own status machine (docs/lifecycle.md), as methods of
 its class: ``begin`` (an operation starts a transition: delete, cancel...), ``observe``
-(a Get, or a List page that shows it), ``set_status`` (``m.set_status``) and ``advance``
+(a Get, or a List page that shows it), ``catch_up`` (time passed: timed mode's steps that
+fell due, and the kind's time rules), ``set_status`` (``m.set_status``) and ``advance``
 (``m.advance``). They take the ``Host`` that holds the record (its backend). A kind that
 walks other paths, resumes differently or reacts to a transition says so in its own
 ``Record`` subclass, next to the operations of its family.
@@ -25,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar, overload
 
-from .lifecycle import Lifecycle, StatusTrack
+from .lifecycle import Lifecycle, StatusTrack, step_seconds
 
 R = TypeVar("R", bound="Record")
 
@@ -46,6 +47,10 @@ class Host(Protocol):
     def lifecycle(self) -> Lifecycle: ...
 
     def now(self) -> _dt.datetime: ...
+
+    @property
+    def durations(self) -> dict[str, float]:
+        """The ``durations`` option (timed mode's overrides)."""
 
     def remove(self, record: Record) -> None:
         """Take ``record`` out of the host's tables (its path ended in ``REMOVED``)."""
@@ -116,19 +121,52 @@ class Record:
         before = self.status
         if self.track is None:
             self.track = StatusTrack(path[0])
-        self.track.begin(path, host.lifecycle)
+        self.track.begin(path, host.lifecycle, host.now())
         self.moved(host, before)
 
     def observe(self, host: Host) -> bool:
         """A read (a Get, or a List page that shows the record): one step in progressive
-        mode, the rest of the path in immediate mode, nothing in manual mode. False if
-        the record has just gone."""
+        mode, the rest of the path in immediate mode, nothing in manual mode, the steps
+        elapsed time has reached in timed mode. False if the record has just gone."""
         track = self.track
-        if track is not None and track.pending:
+        if track is not None and track.pending and host.lifecycle is not Lifecycle.TIMED:
             before = track.status
-            if track.observe(host.lifecycle):
+            if track.observe(host.lifecycle, host.now()):
                 self.moved(host, before)
+        return self.catch_up(host)
+
+    def catch_up(self, host: Host, now: _dt.datetime | None = None) -> bool:
+        """Let the mock's clock act on the record, in any order and as often as wanted:
+        in timed mode the steps whose time has come are taken, each at the moment it fell
+        due; then the kind's ``time_rules`` apply. ``now``: the time it is (read from the
+        host's clock when not given). False if the record has gone."""
+        if now is None:
+            now = host.now()
+        track = self.track
+        if track is not None and track.pending and host.lifecycle is Lifecycle.TIMED:
+            durations = host.durations
+            while track.pending and not self.removed:
+                since = track.since or self.create_time
+                due = since + _dt.timedelta(
+                    seconds=step_seconds(self.kind, track.status, durations)
+                )
+                if due > now or not self.timed_step_allowed(host, due):
+                    break
+                before = track.status
+                track.step(due)
+                self.moved(host, before)
+        if not self.removed:
+            self.time_rules(host, now)
         return not self.removed
+
+    def timed_step_allowed(self, host: Host, due: _dt.datetime) -> bool:
+        """Whether the timed step due at ``due`` is taken (a kind whose time rules end the
+        step otherwise says no; they then apply)."""
+        return True
+
+    def time_rules(self, host: Host, now: _dt.datetime) -> None:
+        """What the mock's clock does to a record of this kind in every lifecycle mode
+        (data that expires, a run that exceeds its limit); none by default."""
 
     def set_status(
         self,
@@ -145,7 +183,7 @@ class Record:
         before = self.status
         if self.track is None:
             self.track = StatusTrack(status)
-        self.track.force(status, details)
+        self.track.force(status, details, host.now())
         if self.resumes and host.lifecycle is not Lifecycle.IMMEDIATE:
             self.track.pending = self.rest_of_path(status)
         self.moved(host, before)
@@ -155,7 +193,7 @@ class Record:
         track = self.track
         if track is not None and track.pending:
             before = track.status
-            track.step()
+            track.step(host.now())
             self.moved(host, before)
 
     def rest_of_path(self, status: str) -> list[str]:
@@ -168,9 +206,11 @@ class Record:
 
     def moved(self, host: Host, before: str | None) -> None:
         """After every status change (``before`` is the status it left): ``updateTime``
-        moves on, and a record whose path reached ``REMOVED`` leaves its host. Kinds
-        extend this to react to a transition."""
-        self.touch(host.now())
+        moves on (to the moment of the change: a timed step may have fallen due before the
+        read that takes it), and a record whose path reached ``REMOVED`` leaves its host.
+        Kinds extend this to react to a transition."""
+        since = self.track.since if self.track is not None else None
+        self.touch(since if since is not None else host.now())
         if self.removed:
             host.remove(self)
 

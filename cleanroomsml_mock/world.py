@@ -13,13 +13,19 @@ import threading
 from typing import TYPE_CHECKING
 
 from .calls import CallList
+from .clock import Clock
 from .config import MockConfig
 from .faults import Fault
+from .lifecycle import Lifecycle
 from .memberships import MembershipRegistry
 from .records import Record
 
 if TYPE_CHECKING:
     from .backend import CleanRoomsMLBackend
+
+# The kinds of record with time rules of their own, which the clock acts on in every
+# lifecycle mode (docs/custom-models.md, "Time rules"); in timed mode it acts on all.
+TIME_RULE_KINDS = ("ml-input-channel", "trained-model")
 
 
 class World:
@@ -33,6 +39,8 @@ class World:
         self.memberships = MembershipRegistry()
         # operation -> errors to answer its next calls with (m.inject_error)
         self.faults: dict[str, list[Fault]] = {}
+        # the mock's clock: wall clock plus an offset (m.advance_time)
+        self.clock = Clock()
 
     def backend(self, account_id: str, region: str) -> CleanRoomsMLBackend:
         key = (account_id, region)
@@ -61,9 +69,30 @@ class World:
                     return backend, record
         return None
 
-    def reset(self) -> None:
-        """Forget every resource, membership, injected error and recorded call."""
+    def catch_up(self) -> None:
+        """Let the clock act on every record (``Record.catch_up``: timed mode's steps and
+        the time rules), so that whatever a call looks at shows the time it is."""
         with self.lock:
+            timed = self.config.lifecycle is Lifecycle.TIMED
+            now = self.clock.now()  # one reading for the whole sweep
+            for backend in list(self.backends.values()):
+                if timed:
+                    records = list(backend.records.values())
+                else:
+                    records = [
+                        record
+                        for kind in TIME_RULE_KINDS
+                        for record in backend.tables.get(kind, {}).values()
+                    ]
+                for record in records:
+                    if not record.removed:
+                        record.catch_up(backend, now)
+
+    def reset(self) -> None:
+        """Forget every resource, membership, injected error and recorded call, and put
+        the clock back to the wall clock."""
+        with self.lock:
+            self.clock.offset = 0.0
             self.backends.clear()
             self.memberships = MembershipRegistry()
             self.faults.clear()

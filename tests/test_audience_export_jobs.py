@@ -108,7 +108,10 @@ def test_size_must_be_a_configured_bin(client: Any, job: str) -> None:
     assert exports(client) == []
 
 
-def test_any_size_when_the_model_has_no_bins(client: Any) -> None:
+def test_no_size_matches_when_the_model_has_no_bins(client: Any) -> None:
+    # audienceSize "Must match one of the sizes in the configured audience model"
+    # (StartAudienceExportJob): with none configured nothing matches, the stricter reading
+    # (docs/lookalike.md, "Audience export jobs")
     model = make_audience_model(client)
     bare = client.create_configured_audience_model(
         name="bare",
@@ -122,12 +125,14 @@ def test_any_size_when_the_model_has_no_bins(client: Any) -> None:
     arn = make_generation_job(client, bare)
     got = client.get_audience_generation_job(audienceGenerationJobArn=arn)
     assert got["metrics"]["relevanceMetrics"] == []
-    export(client, arn, audienceSize={"type": "PERCENTAGE", "value": 7})
-    assert exports(client)[0]["status"] == "ACTIVE"
+    with pytest.raises(client.exceptions.ValidationException) as exc:
+        export(client, arn, audienceSize={"type": "PERCENTAGE", "value": 7})
+    assert "audienceSizeConfig" in str(exc.value)
     # a percentage is still a percentage (docs/lookalike.md)
     with pytest.raises(client.exceptions.ValidationException) as exc:
         export(client, arn, name="too-big", audienceSize={"type": "PERCENTAGE", "value": 101})
     assert "audienceSize" in str(exc.value) and "100" in str(exc.value)
+    assert exports(client) == []
 
 
 def test_generation_job_must_exist(client: Any) -> None:

@@ -352,7 +352,7 @@ def test_cross_account_policy_must_cover_the_job_resource_and_deny_wins(
         start_cross_account(seeder, configured)
     assert "audience-generation-job/" in str(exc.value)
     granted = json.loads(start_policy(SEED_ACCOUNT, configured))
-    granted["Statement"].append({**granted["Statement"][0], "Effect": "Deny"})
+    granted["Statement"].append({**granted["Statement"][0], "Sid": "deny", "Effect": "Deny"})
     owner.put_configured_audience_model_policy(
         configuredAudienceModelArn=configured, configuredAudienceModelPolicy=json.dumps(granted)
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from cleanroomsml_mock import quotas
 from cleanroomsml_mock.backend import CleanRoomsMLBackend
+from cleanroomsml_mock.clock import Clock
 from cleanroomsml_mock.config import MockConfig
 from cleanroomsml_mock.errors import (
     AccessDeniedException,
@@ -35,6 +37,9 @@ class StubView:
     config: MockConfig = field(default_factory=MockConfig)
     memberships: MembershipRegistry = field(default_factory=MembershipRegistry)
     backends: dict[tuple[str, str], CleanRoomsMLBackend] = field(default_factory=dict)
+
+    def now(self) -> _dt.datetime:
+        return Clock().now()
 
     def backend_for(self, account_id: str, region: str) -> CleanRoomsMLBackend | None:
         return self.backends.get((account_id, region))

@@ -23,7 +23,20 @@ from .builders import (
 
 pytestmark = pytest.mark.usefixtures("only_declared_errors")
 
-POLICY = json.dumps({"Version": "2012-10-17", "Statement": []})
+# a policy the mock can evaluate (an empty Statement list is refused: docs/lookalike.md)
+POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "111111111111"},
+                "Action": "cleanrooms-ml:StartAudienceGenerationJob",
+                "Resource": "*",
+            }
+        ],
+    }
+)
 
 
 def test_create_get_round_trips_and_defaults(client: Any) -> None:
@@ -203,7 +216,13 @@ def test_delete_while_a_generation_job_runs_conflicts() -> None:
         with pytest.raises(client.exceptions.ConflictException) as exc:
             client.delete_configured_audience_model(configuredAudienceModelArn=arn)
         assert job in str(exc.value)
+        # the stricter reading: a job that exists uses the model, running or not
         m.set_status(job, "ACTIVE")
+        with pytest.raises(client.exceptions.ConflictException):
+            client.delete_configured_audience_model(configuredAudienceModelArn=arn)
+        client.delete_audience_generation_job(audienceGenerationJobArn=job)
+        m.advance(job)
+        m.advance(job)
         client.delete_configured_audience_model(configuredAudienceModelArn=arn)
 
 

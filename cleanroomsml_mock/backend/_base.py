@@ -70,8 +70,13 @@ class BackendBase:
     def lifecycle(self) -> Lifecycle:
         return self.view.config.lifecycle
 
+    @property
+    def durations(self) -> dict[str, float]:
+        return self.view.config.durations
+
     def now(self) -> _dt.datetime:
-        return now()
+        """The mock's clock (``m.now()``)."""
+        return self.view.now()
 
     def table(self, kind: str) -> dict[str, Record]:
         """Declare (or get) the table of one kind of record."""
@@ -110,7 +115,7 @@ class BackendBase:
             data={k: v for k, v in data.items() if v is not None},
             create_time=t,
             update_time=t,
-            track=StatusTrack.starting(path, self.lifecycle) if path is not None else None,
+            track=StatusTrack.starting(path, self.lifecycle, t) if path is not None else None,
             tags=dict(tags or {}),
             taggable=taggable,
             **fields,

@@ -251,7 +251,7 @@ class CollaborationSupport(BackendBase):
         """File a record built by a family and start its lifecycle along ``path``."""
         record.data = {k: v for k, v in record.data.items() if v is not None}
         record.update_time = record.create_time
-        record.track = StatusTrack.starting(path, self.lifecycle)
+        record.track = StatusTrack.starting(path, self.lifecycle, record.create_time)
         self.store(record)
 
     def member_may_delete(self, record: Record, membership_identifier: str, noun: str) -> None:

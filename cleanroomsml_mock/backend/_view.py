@@ -10,6 +10,7 @@ owner's backend). A unit test builds a backend with a stub view and no ``World``
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ class WorldView(Protocol):
     @property
     def memberships(self) -> MembershipRegistry:
         """The Clean Rooms memberships known to the mock."""
+
+    def now(self) -> _dt.datetime:
+        """The mock's clock (aware UTC, to the millisecond; docs/lifecycle.md)."""
 
     def backend_for(self, account_id: str, region: str) -> BackendBase | None:
         """The backend of an account and region, if it has been created."""
@@ -52,6 +56,9 @@ class _WorldWindow:
     @property
     def memberships(self) -> MembershipRegistry:
         return self._world.memberships
+
+    def now(self) -> _dt.datetime:
+        return self._world.clock.now()
 
     def backend_for(self, account_id: str, region: str) -> BackendBase | None:
         return self._world.backends.get((account_id, region))

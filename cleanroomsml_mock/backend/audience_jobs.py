@@ -33,10 +33,11 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
+from ..policy import Request
 from ..records import Host, Record, record_type
 from ._base import BackendBase
 from ._index import StatusCount, status_count
-from .configured_audience_models import MAX_PERCENTAGE, policy_allows
+from .configured_audience_models import MAX_PERCENTAGE, start_job_allowed
 
 JOB = "audience-generation-job"
 JOB_NOUN = "Audience generation job"
@@ -230,6 +231,33 @@ class AudienceJobs(BackendBase):
             raise ResourceNotFoundException(f"Configured audience model {arn} not found")
         return backend, record
 
+    def _policy_context(
+        self, collaboration_id: str | None, tags: dict[str, str] | None, configured: Record
+    ) -> dict[str, Any]:
+        """The condition keys a StartAudienceGenerationJob request carries (IAM global
+        condition keys; the Clean Rooms ML service authorization reference for
+        ``cleanrooms-ml:CollaborationId``). ``aws:PrincipalAccount`` comes from the caller;
+        the time keys are the mock's clock (docs/lookalike.md, "Resource policy")."""
+        now = self.now()
+        context: dict[str, Any] = {
+            "aws:CurrentTime": now,
+            "aws:EpochTime": int(now.timestamp()),
+            "aws:TagKeys": list(tags or {}),
+        }
+        if collaboration_id is not None:
+            context["cleanrooms-ml:CollaborationId"] = collaboration_id
+        # condition keys are case-insensitive, tag keys are not: tags whose keys differ
+        # only in case give one key several values
+        lower: dict[str, str] = {}
+        for prefix, given in (
+            ("aws:RequestTag/", tags or {}),
+            ("aws:ResourceTag/", configured.tags),
+        ):
+            for key, value in given.items():
+                name = lower.setdefault(f"{prefix}{key}".lower(), f"{prefix}{key}")
+                context[name] = [*context.get(name, []), value]
+        return context
+
     def start_audience_generation_job(
         self,
         *,
@@ -257,8 +285,10 @@ class AudienceJobs(BackendBase):
                     f"configured audience model of another account ({owner_backend.account_id})"
                 )
             policy = configured.data.get("configuredAudienceModelPolicy")
+            context = self._policy_context(collaboration_id, tags, configured)
             for resource in (configured_audience_model_arn, owner_arn):
-                if not policy_allows(policy, self.account_id, START_ACTION, resource):
+                request = Request(self.account_id, START_ACTION, resource, context)
+                if not start_job_allowed(policy, request):
                     raise AccessDeniedException(
                         f"Account {self.account_id} is not allowed to perform {START_ACTION} on "
                         f"{resource}: the resource policy of configured audience model "
@@ -384,7 +414,16 @@ class AudienceJobs(BackendBase):
                 f"got {audience_size['value']}"
             )
         size_config = job.size_config
-        if size_config is not None and not (
+        if size_config is None:
+            # API reference, StartAudienceExportJob: audienceSize "Must match one of the
+            # sizes in the configured audience model"; with no sizes configured nothing
+            # matches (the stricter reading; docs/lookalike.md, "Audience export jobs")
+            raise ValidationException(
+                f"audienceSize {audience_size['type']} {audience_size['value']} cannot match: "
+                "the configured audience model had no audienceSizeConfig when job "
+                f"{audience_generation_job_arn} started"
+            )
+        if not (
             audience_size["type"] == size_config["audienceSizeType"]
             and audience_size["value"] in size_config["audienceSizeBins"]
         ):

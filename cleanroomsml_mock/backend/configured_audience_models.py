@@ -11,15 +11,14 @@ policy serialises from the record itself; the model's Get/List shapes do not car
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConflictException, ResourceNotFoundException, ValidationException
 from ..lifecycle import ACTIVE_ONLY
+from ..policy import PolicyError, Request, allows, parse_policy
 from ..records import Record, record_type
 from ._base import BackendBase
 
@@ -49,67 +48,17 @@ def policy_hash(policy: str) -> str:
     return hashlib.sha256(policy.encode()).hexdigest()
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _principal_matches(principal: Any, account_id: str) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    for entry in _as_list(principal.get("AWS")):
-        if not isinstance(entry, str):
-            continue
-        if entry in ("*", account_id):
-            return True
-        parts = entry.split(":", 5)
-        if len(parts) == 6 and parts[2] == "iam" and parts[4] == account_id:
-            return True  # the account root or any of its principals: the mock knows no roles
-    return False
-
-
-def _matches_any(patterns: Iterable[Any], value: str, *, case_sensitive: bool) -> bool:
-    for pattern in patterns:
-        if not isinstance(pattern, str):
-            continue
-        if case_sensitive and fnmatch.fnmatchcase(value, pattern):
-            return True
-        if not case_sensitive and fnmatch.fnmatchcase(value.lower(), pattern.lower()):
-            return True
-    return False
-
-
-def policy_allows(policy: str | None, account_id: str, action: str, resource: str) -> bool:
-    """Whether ``policy`` lets ``account_id`` perform ``action`` on ``resource``.
-
-    Statements are matched on Effect, Principal (``*``, the account id, or any IAM ARN of
-    the account), Action and Resource (``*``/``?`` wildcards); an explicit Deny wins;
-    ``Condition`` blocks are not evaluated.
-    """
-    if not policy:
+def start_job_allowed(policy_text: str | None, request: Request) -> bool:
+    """Whether the resource policy ``policy_text`` allows ``request`` (IAM evaluation of one
+    resource-based policy, cleanroomsml_mock/policy.py; docs/lookalike.md, "Resource
+    policy"). No policy, or one the mock cannot evaluate (saved before the mock checked
+    policies), allows nothing."""
+    if not policy_text:
         return False
     try:
-        document = json.loads(policy)
-    except ValueError:
+        return allows(policy_text, request)
+    except PolicyError:
         return False
-    allowed = False
-    for statement in _as_list(document.get("Statement") if isinstance(document, dict) else None):
-        if not isinstance(statement, dict):
-            continue
-        if not _principal_matches(statement.get("Principal"), account_id):
-            continue
-        if not _matches_any(_as_list(statement.get("Action")), action, case_sensitive=False):
-            continue
-        if not _matches_any(_as_list(statement.get("Resource")), resource, case_sensitive=True):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        if statement.get("Effect") == "Allow":
-            allowed = True
-    return allowed
 
 
 def _check_size_config(config: dict[str, Any] | None, member: str) -> None:
@@ -226,17 +175,21 @@ class ConfiguredAudienceModels(BackendBase):
 
     def delete_configured_audience_model(self, *, configured_audience_model_arn: str) -> None:
         record = self.find(KIND, configured_audience_model_arn, NOUN)
-        running = [
+        # API reference, DeleteConfiguredAudienceModel: refused "if there are any lookalike
+        # models that use the configured audience model". Stricter reading: every audience
+        # generation job that uses it, whatever its status, until the job is deleted
+        # (docs/lookalike.md, "Configured audience models").
+        using = [
             job.arn
             for job in self.children(
                 GENERATION_JOB, "configuredAudienceModelArn", configured_audience_model_arn
             )
-            if job.status in ("CREATE_PENDING", "CREATE_IN_PROGRESS")
+            if not job.removed
         ]
-        if running:
+        if using:
             raise ConflictException(
-                f"{NOUN} {configured_audience_model_arn} is used by audience generation job(s) "
-                f"still running: {', '.join(running)}"
+                f"{NOUN} {configured_audience_model_arn} is used by audience generation "
+                f"job(s) {', '.join(using)}; delete them first"
             )
         self.remove(record)  # its resource policy goes with it
 
@@ -259,6 +212,13 @@ class ConfiguredAudienceModels(BackendBase):
             ) from None
         if not isinstance(document, dict):
             raise ValidationException("configuredAudienceModelPolicy must be a JSON object")
+        try:
+            parse_policy(configured_audience_model_policy)
+        except PolicyError as exc:
+            # a policy the mock could not evaluate faithfully is refused, naming the part
+            raise ValidationException(
+                f"configuredAudienceModelPolicy: {exc.path}: {exc.reason}"
+            ) from None
         current = record.data.get(POLICY_HASH)
         if policy_existence_condition == "POLICY_MUST_EXIST" and current is None:
             raise ResourceNotFoundException(

@@ -6,6 +6,7 @@ docs/custom-models.md, "ML input channels")."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,14 @@ status_count(
 @record_type
 @dataclass(eq=False)
 class MLInputChannelRecord(JobRecord):
-    """An ML input channel: created, then its data deleted (INACTIVE); never removed."""
+    """An ML input channel: created, then its data deleted (INACTIVE); never removed.
+
+    Its data is kept ``retentionInDays`` from when it became ACTIVE (API reference,
+    CreateMLInputChannel: "The number of days that the data in the ML input channel is
+    retained"); then it is gone as after DeleteMLInputChannelData: the channel is INACTIVE
+    from that moment, with ``statusDetails`` saying why (docs/custom-models.md, "Data
+    retention"). In every lifecycle mode, on the mock's clock.
+    """
 
     paths = (CREATE_PATH, DELETE_DATA_PATH)
 
@@ -41,6 +49,26 @@ class MLInputChannelRecord(JobRecord):
         recount = getattr(host, "recount", None)  # a backend keeps the quota count exact
         if recount is not None:
             recount(self)
+
+    def time_rules(self, host: Host, now: _dt.datetime) -> None:
+        track = self.track
+        days = self.data.get("retentionInDays")
+        if track is None or track.status != "ACTIVE" or not isinstance(days, int):
+            return
+        since = track.since or self.create_time
+        expiry = since + _dt.timedelta(days=days)
+        if now < expiry:
+            return
+        track.force(
+            "INACTIVE",
+            {
+                "statusCode": "RETENTION_PERIOD_EXPIRED",
+                "message": f"The data of the ML input channel was retained for {days} days "
+                f"(retentionInDays) and was deleted at {expiry.isoformat()}",
+            },
+            expiry,
+        )
+        self.moved(host, "ACTIVE")
 
 
 def _check_input_channel(input_channel: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ it shows its latest version's.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,9 +44,45 @@ MAX_CHANNELS = 20
 @dataclass(eq=False)
 class TrainedModelVersion(JobRecord):
     """One version of a trained model (one training job): it is never removed; deleting
-    its output or cancelling its training leaves it INACTIVE."""
+    its output or cancelling its training leaves it INACTIVE.
+
+    A training runs at most ``stoppingCondition.maxRuntimeInSeconds`` (API reference,
+    StoppingCondition: "The maximum amount of time, in seconds, that model training can
+    run before it is terminated"). A version still CREATE_IN_PROGRESS that long after it
+    entered that status is terminated: CREATE_FAILED at that moment, with
+    ``statusDetails`` naming the limit (the stricter reading: AWS does not say the
+    terminated training yields a model; docs/custom-models.md, "Training time limit").
+    """
 
     paths = (CREATE_PATH, DELETE_DATA_PATH, CANCEL_PATH)
+
+    def _deadline(self) -> _dt.datetime | None:
+        """When a training in CREATE_IN_PROGRESS reaches its maximum runtime."""
+        track = self.track
+        limit = (self.data.get("stoppingCondition") or {}).get("maxRuntimeInSeconds")
+        if track is None or track.status != "CREATE_IN_PROGRESS" or not isinstance(limit, int):
+            return None
+        return (track.since or self.create_time) + _dt.timedelta(seconds=limit)
+
+    def timed_step_allowed(self, host: Host, due: _dt.datetime) -> bool:
+        deadline = self._deadline()
+        return deadline is None or due <= deadline
+
+    def time_rules(self, host: Host, now: _dt.datetime) -> None:
+        deadline = self._deadline()
+        if deadline is None or now < deadline or self.track is None:
+            return
+        limit = self.data["stoppingCondition"]["maxRuntimeInSeconds"]
+        self.track.force(
+            "CREATE_FAILED",
+            {
+                "statusCode": "MAX_RUNTIME_EXCEEDED",
+                "message": f"Training was terminated after running for {limit} seconds "
+                "(stoppingCondition.maxRuntimeInSeconds)",
+            },
+            deadline,
+        )
+        self.moved(host, "CREATE_IN_PROGRESS")
 
 
 @record_type
@@ -85,6 +122,11 @@ class TrainedModelRecord(Record):
 
     def observe(self, host: Host) -> bool:
         self.latest().observe(host)
+        return True
+
+    def catch_up(self, host: Host, now: _dt.datetime | None = None) -> bool:
+        for version in self.versions:
+            version.catch_up(host, now)
         return True
 
     def set_status(
@@ -356,7 +398,7 @@ class TrainedModels(CollaborationSupport):
             },
             create_time=t,
             update_time=t,
-            track=StatusTrack.starting(CREATE_PATH, self.lifecycle),
+            track=StatusTrack.starting(CREATE_PATH, self.lifecycle, t),
             taggable=False,
             outputs=self._results(
                 membership_identifier, f"{arn}/{version_id}", "trainingContainerImageDigest"

@@ -7,6 +7,8 @@ GET      ``/_mock/health``        ``{"status": "ok", ...}``
 POST     ``/_mock/reset``         forget every resource, membership and call
 POST     ``/_mock/status``        ``{"arn", "status", "statusCode"?, "message"?, "version"?}``
 POST     ``/_mock/advance``       ``{"arn"?}``: one lifecycle step (one or every resource)
+GET      ``/_mock/clock``         ``{"now": "<ISO 8601>"}``: the mock's clock
+POST     ``/_mock/clock``         ``{"advanceSeconds"}``: move the clock forward
 POST     ``/_mock/memberships``   ``{"accountId"?, "collaborationId"?, "membershipId"?,
                                   "abilities"?, "paysFor"?}``
 POST     ``/_mock/quotas``        ``{"name", "value"}``
@@ -150,6 +152,16 @@ class ControlEndpoints:
             return _not_found(exc)
         return json_answer(200, {"advanced": fields.get("arn") or "all"})
 
+    def clock(self, body: bytes) -> WireResponse:
+        return json_answer(200, {"now": self.controls.now().isoformat()})
+
+    def advance_clock(self, body: bytes) -> WireResponse:
+        fields = _fields(body, {"advanceSeconds": (int, float)})
+        if fields.get("advanceSeconds") is None:
+            return invalid("Field 'advanceSeconds' is required")
+        self.controls.advance_time(fields["advanceSeconds"])  # ValueError: a 400
+        return self.clock(b"")
+
     def add_membership(self, body: bytes) -> WireResponse:
         fields = _fields(
             body,
@@ -237,6 +249,8 @@ RULES = Map(
         Rule("/_mock/reset", methods=["POST"], endpoint=ControlEndpoints.reset),
         Rule("/_mock/status", methods=["POST"], endpoint=ControlEndpoints.set_status),
         Rule("/_mock/advance", methods=["POST"], endpoint=ControlEndpoints.advance),
+        Rule("/_mock/clock", methods=["GET"], endpoint=ControlEndpoints.clock),
+        Rule("/_mock/clock", methods=["POST"], endpoint=ControlEndpoints.advance_clock),
         Rule("/_mock/memberships", methods=["POST"], endpoint=ControlEndpoints.add_membership),
         Rule("/_mock/quotas", methods=["POST"], endpoint=ControlEndpoints.set_quota),
         Rule("/_mock/seed", methods=["POST"], endpoint=ControlEndpoints.seed),

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
@@ -30,7 +30,7 @@ from werkzeug.serving import (
 
 from ..config import DEFAULT_ACCOUNT_ID, MockConfig
 from ..controls import Controls
-from ..lifecycle import Lifecycle
+from ..lifecycle import Lifecycle, check_durations
 from ..protocol import WireResponse
 from ..quotas import quota_value
 from ..state import StateFileError
@@ -427,7 +427,8 @@ class ThreadedServer(Controls):
     ...     client = boto3.client("cleanroomsml", endpoint_url=server.endpoint_url)
 
     By default the server has a state of its own, made with the options ``account_id``,
-    ``lifecycle``, ``strict_memberships`` and ``quotas`` (as ``mock_cleanroomsml``'s).
+    ``lifecycle``, ``strict_memberships``, ``quotas`` and ``durations`` (as
+    ``mock_cleanroomsml``'s).
     ``mock=m`` serves the state of the started handle ``m`` instead, with its options. The
     server has the handle's test controls (``server.reset()``, ``server.set_status(...)``,
     ``server.calls``...), which act on its state.
@@ -454,6 +455,7 @@ class ThreadedServer(Controls):
         lifecycle: str | Lifecycle | None = None,
         strict_memberships: bool | None = None,
         quotas: dict[str, float] | None = None,
+        durations: Mapping[str, float] | None = None,
         verbose: bool = False,
         cors_origins: str | Sequence[str] | None = "*",
     ) -> None:
@@ -465,6 +467,7 @@ class ThreadedServer(Controls):
                 "lifecycle": lifecycle,
                 "strict_memberships": strict_memberships,
                 "quotas": quotas,
+                "durations": durations,
             }
             given = sorted(name for name, value in options.items() if value is not None)
             if given:
@@ -486,6 +489,7 @@ class ThreadedServer(Controls):
                 lifecycle=Lifecycle(Lifecycle.IMMEDIATE if lifecycle is None else lifecycle),
                 strict_memberships=bool(strict_memberships),
                 quotas=dict(quotas or {}),
+                durations=check_durations(durations),
             )
             for name in config.quotas:
                 quota_value({}, name)  # unknown quota names fail here, not at first use
@@ -602,6 +606,7 @@ def run(
         lifecycle=config.lifecycle,
         strict_memberships=config.strict_memberships,
         quotas=config.quotas,
+        durations=config.durations,
         verbose=verbose,
         cors_origins=cors_origins,
     )
