@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar, overload
 
+from . import changes
 from .lifecycle import Lifecycle, StatusTrack
 
 R = TypeVar("R", bound="Record")
@@ -104,6 +105,7 @@ class Record:
 
     def touch(self, now: _dt.datetime) -> None:
         """Mark a change: ``updateTime`` moves forward (by at least the wire's 1 ms)."""
+        changes.note(self)
         if now <= self.update_time:
             now = self.update_time + _dt.timedelta(milliseconds=1)
         self.update_time = now

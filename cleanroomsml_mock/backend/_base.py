@@ -19,7 +19,7 @@ import datetime as _dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import ids, quotas
+from .. import changes, ids, quotas
 from ..errors import (
     AccessDeniedException,
     ConflictException,
@@ -118,6 +118,7 @@ class BackendBase:
 
     def store(self, record: Record) -> None:
         """File a record in its kind's table, the ARN index and the name index."""
+        changes.note(record, self)
         self.table(record.kind)[record.arn] = record
         self.records[record.arn] = record
         name = record.data.get("name")
@@ -127,6 +128,7 @@ class BackendBase:
 
     def remove(self, record: Record) -> None:
         """Take a record out of its table, the ARN index and the name index."""
+        changes.note(record, self)
         self.tables.get(record.kind, {}).pop(record.arn, None)
         self.records.pop(record.arn, None)
         names = self._names(record.kind)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .. import changes
 from ..errors import ConflictException, ResourceNotFoundException, ValidationException
 from ..lifecycle import ACTIVE_ONLY
 from ..records import Record, record_type
@@ -278,6 +279,7 @@ class ConfiguredAudienceModels(BackendBase):
         digest = policy_hash(configured_audience_model_policy)
         record.data[POLICY] = configured_audience_model_policy
         record.data[POLICY_HASH] = digest
+        changes.note(record, self)
         return {POLICY: configured_audience_model_policy, POLICY_HASH: digest}
 
     def _policy_holder(self, configured_audience_model_arn: str) -> Record:
@@ -297,3 +299,4 @@ class ConfiguredAudienceModels(BackendBase):
         record = self._policy_holder(configured_audience_model_arn)
         record.data.pop(POLICY, None)
         record.data.pop(POLICY_HASH, None)
+        changes.note(record, self)

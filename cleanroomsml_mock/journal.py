@@ -1,0 +1,402 @@
+"""The server's state file and its journal (docs/server.md, "State file").
+
+``PATH`` holds a full snapshot (state.py, version 2); ``PATH.journal`` next to it holds
+what changed since, one JSON line per acknowledged call that changed something: the
+records stored or changed (in full), the ARNs removed, the backends created and, when
+they changed, the options and memberships. The first line names the snapshot it follows
+(``id``); each entry has a sequence number, and the snapshot says up to which entry it
+already includes (``seq``).
+
+- After each call, the changes noted (changes.py) are encoded under the world's lock,
+  then appended and fsynced outside it, before the response is sent: a kill -9 at any
+  moment loses nothing that was acknowledged. A torn last line was never acknowledged.
+- When the journal outgrows the snapshot (or the world was reset or replaced), a new
+  snapshot is written atomically (temporary file, fsync, rename, fsync of the directory)
+  and the journal starts again.
+- At start, the snapshot and the journal are validated completely before anything is
+  touched; then the journal is rewritten without a torn tail (or started afresh if it
+  belonged to another snapshot), and temporary files a killed server left are removed.
+  The state file itself is not rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import changes
+from .state import (
+    FORMAT,
+    VERSION,
+    StateFileError,
+    _Bad,
+    _check_account,
+    _check_members,
+    _check_record,
+    _check_world,
+    _encode_record,
+    _encode_world,
+    _want,
+    build,
+    check_document,
+    check_references,
+    dump_world,
+    fsync_directory,
+    parse,
+    serialise,
+    split,
+    upgrade,
+    validate,
+    write_atomically,
+)
+
+if TYPE_CHECKING:
+    from .world import World
+
+# the journal is folded into the snapshot once it is larger than this, or than the
+# snapshot itself, whichever is larger
+MIN_COMPACT_BYTES = 1 << 20
+
+
+def journal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+def _header(journal_id: str) -> bytes:
+    return serialise({"format": FORMAT, "version": VERSION, "journal": journal_id}) + b"\n"
+
+
+def _check_entry(entry: Any, where: str, seq: int) -> None:
+    _want(entry, dict, where, "an object (a journal entry)")
+    _check_members(entry, where, ("seq", "backends", "upsert", "delete", "world"))
+    if entry["seq"] != seq or isinstance(entry["seq"], bool):
+        raise _Bad(f"{where}.seq", f"is {entry['seq']!r}, expected {seq}")
+    _want(entry["backends"], list, f"{where}.backends", "a list")
+    for i, key in enumerate(entry["backends"]):
+        _check_key(key, f"{where}.backends[{i}]", 2)
+    _want(entry["upsert"], list, f"{where}.upsert", "a list")
+    for i, item in enumerate(entry["upsert"]):
+        at = f"{where}.upsert[{i}]"
+        _check_key(item, at, 3)
+        _check_record(item[2], f"{at}[2]", (item[0], item[1]))
+    _want(entry["delete"], list, f"{where}.delete", "a list")
+    for i, item in enumerate(entry["delete"]):
+        _check_key(item, f"{where}.delete[{i}]", 3)
+        _want(item[2], str, f"{where}.delete[{i}][2]", "an ARN")
+    if entry["world"] is not None:
+        _check_world(entry["world"], f"{where}.world")
+
+
+def _check_key(value: Any, where: str, length: int) -> None:
+    _want(value, list, where, f"a list of {length} items")
+    if len(value) != length:
+        raise _Bad(where, f"must have {length} items, not {len(value)}")
+    _check_account(value[0], f"{where}[0]")
+    _want(value[1], str, f"{where}[1]", "a region name")
+
+
+class Loaded:
+    """A validated state file and journal: what to build, and what to clean."""
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
+        journal_id: str,
+        seq: int,
+        entries: list[bytes],
+    ) -> None:
+        self.document = document
+        self.backends = backends
+        self.journal_id = journal_id
+        self.seq = seq
+        self.entries = entries  # the journal's complete, valid lines past its header
+
+
+def read_loaded(path: Path) -> Loaded:
+    """Read and validate ``path`` and its journal completely; StateFileError if either
+    deviates from the format (nothing is touched)."""
+    source = f"state file {path}"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StateFileError(f"cannot read {source}: {exc.strerror or exc}") from None
+    document = upgrade(check_document(parse(raw, source), source), source)
+    try:
+        validate(document)
+    except _Bad as bad:
+        raise StateFileError(f"{source}: {bad}") from None
+    backends = split(document)
+    journal_id, seq = document["journal"]["id"], document["journal"]["seq"]
+    entries: list[bytes] = []
+    jpath = journal_path(path)
+    try:
+        text = jpath.read_bytes()
+    except FileNotFoundError:
+        text = b""
+    except OSError as exc:
+        raise StateFileError(f"cannot read journal {jpath}: {exc.strerror or exc}") from None
+    lines = text.split(b"\n")
+    lines.pop()  # after the last newline: empty, or a torn write that was never acknowledged
+    header = _parse_header(lines[0]) if lines else None
+    if header == journal_id:
+        jsource = f"journal {jpath}"
+        for number, line in enumerate(lines[1:], start=2):
+            entry = parse(line, f"{jsource} line {number}")
+            if isinstance(entry, dict) and isinstance(entry.get("seq"), int):
+                if entry["seq"] <= document["journal"]["seq"]:
+                    continue  # already in the snapshot (a compaction was cut short)
+            try:
+                _check_entry(entry, f"line {number}", seq + 1)
+            except _Bad as bad:
+                raise StateFileError(f"{jsource}: {bad}") from None
+            seq += 1
+            _apply(document, backends, entry)
+            entries.append(line)
+    try:
+        check_references(backends)
+    except _Bad as bad:
+        raise StateFileError(f"{source}: {bad}") from None
+    return Loaded(document, backends, journal_id, seq, entries)
+
+
+def _parse_header(line: bytes) -> str | None:
+    """The snapshot id a journal's first line names (None: not a journal header)."""
+    try:
+        header = parse(line, "journal")
+    except StateFileError:
+        return None
+    if isinstance(header, dict) and header.get("format") == FORMAT:
+        found = header.get("journal")
+        return found if isinstance(found, str) else None
+    return None
+
+
+def _apply(
+    document: dict[str, Any],
+    backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
+    entry: dict[str, Any],
+) -> None:
+    for account, region in entry["backends"]:
+        backends.setdefault((account, region), {})
+    for account, region, record in entry["upsert"]:
+        backends.setdefault((account, region), {})[record["arn"]] = record
+    for account, region, arn in entry["delete"]:
+        backends.get((account, region), {}).pop(arn, None)
+    if entry["world"] is not None:
+        document["world"] = entry["world"]
+
+
+def read_state(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], Any]]:
+    """The validated document (world section) and records of ``path`` and its journal."""
+    loaded = read_loaded(path)
+    return loaded.document, loaded.backends
+
+
+class Journal:
+    """The state file of a server: loaded (or created) by ``open``, appended to by
+    ``commit`` after each call, folded into a new snapshot by ``compact``."""
+
+    def __init__(self, world: World, path: Path) -> None:
+        self.world = world
+        self.path = path
+        self.journal = journal_path(path)
+        self._io = threading.Lock()  # taken under the world lock: entries stay in order
+        self._sink: set[tuple[Any, Any]] | None = None
+        self._fd: int | None = None
+        self._id = ""
+        self._seq = 0
+        self._bytes = 0
+        self._snapshot_bytes = 0
+        self._backends: list[Any] = []
+        self._fingerprint: Any = None
+
+    # ------------------------------------------------------------ start and stop
+
+    def open(self) -> None:
+        """Load the state file into the world (if it exists; else write it), clean what a
+        killed server left, and start journaling. StateFileError if the file is not a
+        valid state file or cannot be written; the file is then left as it was."""
+        world = self.world
+        try:
+            mode = os.stat(self.path).st_mode & 0o7777
+            exists = True
+        except FileNotFoundError:
+            exists = False
+        except OSError as exc:
+            raise StateFileError(f"cannot read state file {self.path}: {exc.strerror}") from None
+        if exists:
+            loaded = read_loaded(self.path)
+            build(world, loaded.document["world"], loaded.backends)
+            self._id, self._seq = loaded.journal_id, loaded.seq
+            entries = loaded.entries
+            self._snapshot_bytes = os.stat(self.path).st_size
+        else:
+            with world.lock:
+                document = dump_world(world)
+                payload = serialise(document)
+            self._id, self._seq = document["journal"]["id"], 0
+            entries = []
+            self._write(self.path, payload)
+            mode = os.stat(self.path).st_mode & 0o7777
+            self._snapshot_bytes = len(payload)
+        body = _header(self._id) + b"".join(line + b"\n" for line in entries)
+        self._write(self.journal, body, mode)
+        self._clean()
+        self._bytes = len(body)
+        self._fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND)
+        with world.lock:
+            self._sink = changes.open_sink()
+            self._remember()
+
+    def close(self) -> None:
+        """Fold the journal into the state file and remove it (a stopped server leaves one
+        file)."""
+        if self._fd is None:
+            return
+        try:
+            self.commit(compact=True)
+        finally:
+            if self._sink is not None:
+                changes.close_sink(self._sink)
+                self._sink = None
+            os.close(self._fd)
+            self._fd = None
+        self.journal.unlink(missing_ok=True)
+        fsync_directory(self.journal.parent)
+
+    def _write(self, target: Path, payload: bytes, mode: int | None = None) -> None:
+        try:
+            write_atomically(target, payload, mode)
+        except OSError as exc:
+            raise StateFileError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+    def _clean(self) -> None:
+        """Remove the temporary files a server killed while writing left behind."""
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        for prefix in (f".{self.path.name}.", f".{self.journal.name}."):
+            for leftover in directory.glob(f"{_glob_escape(prefix)}*.tmp"):
+                rest = leftover.name[len(prefix) :]
+                if rest.count(".") == 2:  # pid.token.tmp: the name write_atomically gives
+                    try:
+                        leftover.unlink()
+                    except OSError:
+                        pass
+
+    def _remember(self) -> None:
+        world = self.world
+        self._backends = list(world.backends.values())
+        self._fingerprint = self._world_fingerprint()
+
+    def _world_fingerprint(self) -> Any:
+        world = self.world
+        config = world.config
+        return (
+            id(world.memberships),
+            len(world.memberships.by_id),
+            config.account_id,
+            config.lifecycle,
+            config.strict_memberships,
+            tuple(config.quotas.items()),
+        )
+
+    # ------------------------------------------------------------ after each call
+
+    def commit(self, *, control: bool = False, compact: bool = False) -> None:
+        """Append what changed since the last commit and fsync it (a new snapshot instead,
+        if the journal has grown past it, the world was reset or ``compact``)."""
+        sink, fd = self._sink, self._fd
+        if sink is None or fd is None:
+            return
+        world = self.world
+        with world.lock:
+            noted = list(sink)
+            sink.clear()
+            current = list(world.backends.values())
+            known = self._backends
+            replaced = len(current) < len(known) or any(
+                a is not b for a, b in zip(current, known, strict=False)
+            )
+            fingerprint = self._world_fingerprint()
+            replaced = replaced or fingerprint[0] != self._fingerprint[0]
+            limit = max(MIN_COMPACT_BYTES, self._snapshot_bytes)
+            if compact or replaced or self._bytes > limit:
+                document = dump_world(world, {"id": self._id, "seq": self._seq})
+                payload = serialise(document)
+                self._remember()
+                self._io.acquire()
+                snapshot = True
+            else:
+                entry = self._entry(noted, current[len(known) :], control, fingerprint)
+                if entry is None:
+                    return
+                self._seq += 1
+                entry["seq"] = self._seq
+                payload = serialise(entry) + b"\n"
+                self._backends = current
+                self._fingerprint = fingerprint
+                self._io.acquire()
+                snapshot = False
+        try:
+            if snapshot:
+                self._write(self.path, payload)
+                self._snapshot_bytes = len(payload)
+                header = _header(self._id)
+                self._write(self.journal, header)
+                os.close(fd)
+                self._fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND)
+                self._bytes = len(header)
+            else:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+                self._bytes += len(payload)
+        finally:
+            self._io.release()
+
+    def _entry(
+        self, noted: list[tuple[Any, Any]], new: list[Any], control: bool, fingerprint: Any
+    ) -> dict[str, Any] | None:
+        world = self.world
+        targets: dict[tuple[str, str, str], Any] = {}
+        for record, backend in noted:
+            arn = record.arn
+            if backend is not None:
+                holder = world.backends.get((backend.account_id, backend.region))
+                if holder is None or holder is not backend:
+                    continue  # another world's, or a backend since dropped
+                targets[(holder.account_id, holder.region, arn)] = holder.records.get(arn)
+                continue
+            found = world.find(arn)
+            if found is None:
+                continue  # gone (its removal was noted with its backend), or not ours
+            owner, stored = found
+            if stored is record or record in getattr(stored, "versions", ()):
+                targets[(owner.account_id, owner.region, arn)] = stored
+        upsert = []
+        delete = []
+        for (account, region, arn), stored in targets.items():
+            if stored is None:
+                delete.append([account, region, arn])
+            else:
+                upsert.append([account, region, _encode_record(stored, arn)])
+        section = None
+        if control or fingerprint != self._fingerprint:
+            section = _encode_world(world)
+        backends = [[b.account_id, b.region] for b in new]
+        if not (upsert or delete or backends or section):
+            return None
+        return {
+            "seq": 0,
+            "backends": backends,
+            "upsert": upsert,
+            "delete": delete,
+            "world": section,
+        }
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in text)
