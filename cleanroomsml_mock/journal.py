@@ -28,27 +28,17 @@ from typing import TYPE_CHECKING, Any
 
 from . import changes
 from .state import (
-    FORMAT,
-    VERSION,
     StateFileError,
-    _Bad,
-    _check_account,
-    _check_members,
-    _check_record,
-    _check_world,
     _encode_record,
     _encode_world,
-    _want,
     build,
-    check_document,
-    check_references,
     dump_world,
     fsync_directory,
-    parse,
+    journal_header,
+    journal_path,
+    no_collection,
+    read_loaded,
     serialise,
-    split,
-    upgrade,
-    validate,
     write_atomically,
 )
 
@@ -58,141 +48,6 @@ if TYPE_CHECKING:
 # the journal is folded into the snapshot once it is larger than this, or than the
 # snapshot itself, whichever is larger
 MIN_COMPACT_BYTES = 1 << 20
-
-
-def journal_path(path: Path) -> Path:
-    return path.with_name(path.name + ".journal")
-
-
-def _header(journal_id: str) -> bytes:
-    return serialise({"format": FORMAT, "version": VERSION, "journal": journal_id}) + b"\n"
-
-
-def _check_entry(entry: Any, where: str, seq: int) -> None:
-    _want(entry, dict, where, "an object (a journal entry)")
-    _check_members(entry, where, ("seq", "backends", "upsert", "delete", "world"))
-    if entry["seq"] != seq or isinstance(entry["seq"], bool):
-        raise _Bad(f"{where}.seq", f"is {entry['seq']!r}, expected {seq}")
-    _want(entry["backends"], list, f"{where}.backends", "a list")
-    for i, key in enumerate(entry["backends"]):
-        _check_key(key, f"{where}.backends[{i}]", 2)
-    _want(entry["upsert"], list, f"{where}.upsert", "a list")
-    for i, item in enumerate(entry["upsert"]):
-        at = f"{where}.upsert[{i}]"
-        _check_key(item, at, 3)
-        _check_record(item[2], f"{at}[2]", (item[0], item[1]))
-    _want(entry["delete"], list, f"{where}.delete", "a list")
-    for i, item in enumerate(entry["delete"]):
-        _check_key(item, f"{where}.delete[{i}]", 3)
-        _want(item[2], str, f"{where}.delete[{i}][2]", "an ARN")
-    if entry["world"] is not None:
-        _check_world(entry["world"], f"{where}.world")
-
-
-def _check_key(value: Any, where: str, length: int) -> None:
-    _want(value, list, where, f"a list of {length} items")
-    if len(value) != length:
-        raise _Bad(where, f"must have {length} items, not {len(value)}")
-    _check_account(value[0], f"{where}[0]")
-    _want(value[1], str, f"{where}[1]", "a region name")
-
-
-class Loaded:
-    """A validated state file and journal: what to build, and what to clean."""
-
-    def __init__(
-        self,
-        document: dict[str, Any],
-        backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
-        journal_id: str,
-        seq: int,
-        entries: list[bytes],
-    ) -> None:
-        self.document = document
-        self.backends = backends
-        self.journal_id = journal_id
-        self.seq = seq
-        self.entries = entries  # the journal's complete, valid lines past its header
-
-
-def read_loaded(path: Path) -> Loaded:
-    """Read and validate ``path`` and its journal completely; StateFileError if either
-    deviates from the format (nothing is touched)."""
-    source = f"state file {path}"
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise StateFileError(f"cannot read {source}: {exc.strerror or exc}") from None
-    document = upgrade(check_document(parse(raw, source), source), source)
-    try:
-        validate(document)
-    except _Bad as bad:
-        raise StateFileError(f"{source}: {bad}") from None
-    backends = split(document)
-    journal_id, seq = document["journal"]["id"], document["journal"]["seq"]
-    entries: list[bytes] = []
-    jpath = journal_path(path)
-    try:
-        text = jpath.read_bytes()
-    except FileNotFoundError:
-        text = b""
-    except OSError as exc:
-        raise StateFileError(f"cannot read journal {jpath}: {exc.strerror or exc}") from None
-    lines = text.split(b"\n")
-    lines.pop()  # after the last newline: empty, or a torn write that was never acknowledged
-    header = _parse_header(lines[0]) if lines else None
-    if header == journal_id:
-        jsource = f"journal {jpath}"
-        for number, line in enumerate(lines[1:], start=2):
-            entry = parse(line, f"{jsource} line {number}")
-            if isinstance(entry, dict) and isinstance(entry.get("seq"), int):
-                if entry["seq"] <= document["journal"]["seq"]:
-                    continue  # already in the snapshot (a compaction was cut short)
-            try:
-                _check_entry(entry, f"line {number}", seq + 1)
-            except _Bad as bad:
-                raise StateFileError(f"{jsource}: {bad}") from None
-            seq += 1
-            _apply(document, backends, entry)
-            entries.append(line)
-    try:
-        check_references(backends)
-    except _Bad as bad:
-        raise StateFileError(f"{source}: {bad}") from None
-    return Loaded(document, backends, journal_id, seq, entries)
-
-
-def _parse_header(line: bytes) -> str | None:
-    """The snapshot id a journal's first line names (None: not a journal header)."""
-    try:
-        header = parse(line, "journal")
-    except StateFileError:
-        return None
-    if isinstance(header, dict) and header.get("format") == FORMAT:
-        found = header.get("journal")
-        return found if isinstance(found, str) else None
-    return None
-
-
-def _apply(
-    document: dict[str, Any],
-    backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
-    entry: dict[str, Any],
-) -> None:
-    for account, region in entry["backends"]:
-        backends.setdefault((account, region), {})
-    for account, region, record in entry["upsert"]:
-        backends.setdefault((account, region), {})[record["arn"]] = record
-    for account, region, arn in entry["delete"]:
-        backends.get((account, region), {}).pop(arn, None)
-    if entry["world"] is not None:
-        document["world"] = entry["world"]
-
-
-def read_state(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], Any]]:
-    """The validated document (world section) and records of ``path`` and its journal."""
-    loaded = read_loaded(path)
-    return loaded.document, loaded.backends
 
 
 class Journal:
@@ -228,8 +83,9 @@ class Journal:
         except OSError as exc:
             raise StateFileError(f"cannot read state file {self.path}: {exc.strerror}") from None
         if exists:
-            loaded = read_loaded(self.path)
-            build(world, loaded.document["world"], loaded.backends)
+            with no_collection():
+                loaded = read_loaded(self.path)
+                build(world, loaded.document["world"], loaded.backends)
             self._id, self._seq = loaded.journal_id, loaded.seq
             entries = loaded.entries
             self._snapshot_bytes = os.stat(self.path).st_size
@@ -242,7 +98,7 @@ class Journal:
             self._write(self.path, payload)
             mode = os.stat(self.path).st_mode & 0o7777
             self._snapshot_bytes = len(payload)
-        body = _header(self._id) + b"".join(line + b"\n" for line in entries)
+        body = journal_header(self._id) + b"".join(line + b"\n" for line in entries)
         self._write(self.journal, body, mode)
         self._clean()
         self._bytes = len(body)
@@ -323,8 +179,9 @@ class Journal:
             replaced = replaced or fingerprint[0] != self._fingerprint[0]
             limit = max(MIN_COMPACT_BYTES, self._snapshot_bytes)
             if compact or replaced or self._bytes > limit:
-                document = dump_world(world, {"id": self._id, "seq": self._seq})
-                payload = serialise(document)
+                with no_collection():
+                    document = dump_world(world, {"id": self._id, "seq": self._seq})
+                    payload = serialise(document)
                 self._remember()
                 self._io.acquire()
                 snapshot = True
@@ -343,7 +200,7 @@ class Journal:
             if snapshot:
                 self._write(self.path, payload)
                 self._snapshot_bytes = len(payload)
-                header = _header(self._id)
+                header = journal_header(self._id)
                 self._write(self.journal, header)
                 os.close(fd)
                 self._fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND)

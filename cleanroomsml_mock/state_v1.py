@@ -17,7 +17,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .records import RECORD_TYPES, Record
-from .state import StateFileError
 
 if TYPE_CHECKING:
     from .world import World
@@ -30,6 +29,13 @@ _WORLD_SKIP = frozenset({"lock", "calls", "backends", "faults"})
 # machinery of a backend, never read from a file ("world": what a backend held before
 # it was given a view, refused too)
 _BACKEND_SKIP = frozenset({"view", "world", "account_id", "region", "name_index"})
+
+
+class StateFileError(Exception):
+    """A version-1 file that cannot be read (``state.upgrade`` reports it)."""
+
+
+V1Error = StateFileError
 _MARKERS = (
     "__ref__",
     "__dt__",
