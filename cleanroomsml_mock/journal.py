@@ -163,8 +163,8 @@ class Journal:
     def commit(self, *, control: bool = False, compact: bool = False) -> None:
         """Append what changed since the last commit and fsync it (a new snapshot instead,
         if the journal has grown past it, the world was reset or ``compact``)."""
-        sink, fd = self._sink, self._fd
-        if sink is None or fd is None:
+        sink = self._sink
+        if sink is None or self._fd is None:
             return
         world = self.world
         with world.lock:
@@ -197,6 +197,9 @@ class Journal:
                 self._io.acquire()
                 snapshot = False
         try:
+            fd = self._fd  # read under the I/O lock: a compaction before us reopened it
+            if fd is None:
+                return
             if snapshot:
                 self._write(self.path, payload)
                 self._snapshot_bytes = len(payload)

@@ -54,10 +54,11 @@ FORMAT = "cleanroomsml-mock-state"
 VERSION = 2
 
 _PACKAGE = __name__.split(".")[0]
-_ACCOUNT = re.compile(r"\d{12}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
-_ARN = re.compile(r"arn:aws[a-z-]*:cleanrooms-ml:([a-z0-9-]+):(\d{12}):\S+")
-_ANY_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:\S+")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# a resource part may hold a name (an export job is filed under its name), spaces and all
+_ARN = re.compile(r"arn:aws[a-z-]*:cleanrooms-ml:([a-z0-9-]+):([0-9]{12}):.+", re.DOTALL)
+_ANY_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:.+", re.DOTALL)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _BASE_FIELDS = ("kind", "arn", "data", "create_time", "update_time", "track", "tags", "taggable")
 
@@ -263,10 +264,12 @@ def _encode_record(record: Record, where: str) -> dict[str, Any]:
             f"cannot save {where}: record class {cls.__module__}.{cls.__qualname__} is not "
             "registered; decorate it with @records.record_type"
         )
-    data: dict[str, Any] = record.data
+    # copies: the document may be serialised after the lock is released (GET /_mock/state);
+    # records change their data and tags member by member, never deeper in place
+    data: dict[str, Any] = dict(record.data)
     times = [key for key, value in data.items() if isinstance(value, _dt.datetime)]
-    if times:
-        data = {k: (_iso(v, where) if k in times else v) for k, v in data.items()}
+    for key in times:
+        data[key] = _iso(data[key], f"{where}.data.{key}")
     out: dict[str, Any] = {
         "type": name,
         "kind": record.kind,
@@ -275,7 +278,7 @@ def _encode_record(record: Record, where: str) -> dict[str, Any]:
         "create_time": _iso(record.create_time, f"{where}.create_time"),
         "update_time": _iso(record.update_time, f"{where}.update_time"),
         "track": _encode_track(record.track, where),
-        "tags": record.tags,
+        "tags": dict(record.tags),
         "taggable": record.taggable,
     }
     if times:
@@ -496,10 +499,7 @@ def _build_world_section(value: dict[str, Any]) -> tuple[MockConfig, MembershipR
 
 
 def dump_world(world: World, journal: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The whole state of ``world`` as a JSON-ready document (consistent: under its lock).
-
-    The document shares the records' ``data`` and ``tags`` dicts: serialise it before the
-    world changes again (``save`` does, under the lock)."""
+    """The whole state of ``world`` as a JSON-ready document (consistent: under its lock)."""
     with world.lock:
         backends: list[dict[str, Any]] = []
         for (account, region), backend in world.backends.items():

@@ -382,3 +382,34 @@ def test_kill_9_loses_no_acknowledged_write_of_the_journal(tmp_path: Path) -> No
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_concurrent_calls_and_compactions_lose_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from cleanroomsml_mock import journal
+
+    monkeypatch.setattr(journal, "MIN_COMPACT_BYTES", 3000)  # a compaction every few calls
+    path = tmp_path / "state.json"
+    with ThreadedServer(state_file=path) as server:
+
+        def work(slot: int) -> None:
+            client = server_client(server)
+            for i in range(8):
+                arn = make_training_dataset(client, name=f"t{slot}-{i}")
+                client.tag_resource(resourceArn=arn, tags={"slot": str(slot)})
+                if i % 3 == 0:
+                    client.delete_training_dataset(trainingDatasetArn=arn)
+
+        workers = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        served = dump_world(server.world)
+        with mock_cleanroomsml() as m:
+            m.load_state(path)
+            assert dump_world(m._world)["backends"] == served["backends"]
+    assert len(served["backends"][0]["records"]) == 4 * 5
