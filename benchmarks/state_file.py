@@ -3,7 +3,7 @@ server with ``state_file`` on an empty state and on 10,000 stored resources.
 
     python benchmarks/state_file.py [--count 10000] [--seconds 4] [--threads 4]
 
-Targets (docs/server.md, "State file"): ``m.save_state`` and ``m.load_state`` of 10,000
+Targets (docs/server.md, "State files"): ``m.save_state`` and ``m.load_state`` of 10,000
 training datasets take at most 300 ms each; with a state file, creates per second at
 10,000 stored resources are at least 0.8x those on an empty state.
 

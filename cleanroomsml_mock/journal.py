@@ -1,4 +1,4 @@
-"""The server's state file and its journal (docs/server.md, "State file").
+"""The server's state file and its journal (docs/server.md, "State files").
 
 ``PATH`` holds a full snapshot (state.py, version 2); ``PATH.journal`` next to it holds
 what changed since, one JSON line per acknowledged call that changed something: the

@@ -1,5 +1,5 @@
 """Saved state: a ``World`` to versioned JSON and back (``m.save_state``/``m.load_state``,
-the server's ``--state-file``). The format is described in docs/server.md ("State file").
+the server's ``--state-file``). The format is described in docs/server.md ("State files").
 
 Version 2 is an explicit schema: the mock's options, the membership registry, and per
 backend (account, region) its records in order. A record is a JSON object with its
@@ -293,9 +293,7 @@ def _check_track(value: Any, where: str, kind: str) -> None:
     if value is None:
         return
     _want(value, dict, where, "an object (a status track) or null")
-    extra = sorted(set(value) - {"status", "pending", "details"})
-    if extra:
-        raise _Bad(where, f"unknown members {extra}")
+    _check_members(value, where, ("status", "pending", "details"))
     allowed = _statuses(kind)
     status = value.get("status")
     _want(status, str, f"{where}.status", "a string")
@@ -795,6 +793,8 @@ def _check_key(value: Any, where: str, length: int) -> None:
         raise _Bad(where, f"must have {length} items, not {len(value)}")
     _check_account(value[0], f"{where}[0]")
     _want(value[1], str, f"{where}[1]", "a region name")
+    if not _REGION.fullmatch(value[1]):
+        raise _Bad(f"{where}[1]", f"{value[1]!r} is not a region name")
 
 
 class Loaded:

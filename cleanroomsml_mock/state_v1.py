@@ -1,6 +1,6 @@
 """Version 1 of the state file (the generic tagged encoding of cleanroomsml-mock 0.2),
 read only: ``state.upgrade`` decodes such a file here into a scratch world, then saves
-that as version 2 and validates it like any other file (docs/server.md, "State file").
+that as version 2 and validates it like any other file (docs/server.md, "State files").
 
 A backend was saved as its instance attributes, the world likewise; a ``Record`` once,
 by identity, in a pool, referenced wherever it appeared; other dataclasses and enums of

@@ -4,6 +4,7 @@ before the answer, a restart (even after kill -9) replays it, and it matches the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -16,10 +17,12 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleanroomsml_mock import ThreadedServer, mock_cleanroomsml
 from cleanroomsml_mock.demo import custom_model, lookalike
-from cleanroomsml_mock.state import VERSION, StateFileError, dump_world
+from cleanroomsml_mock.state import VERSION, StateFileError, dump_world, load_world
 
 from .builders import REGION, client_for, make_audience_model, make_training_dataset, s3_seed
 from .test_audience_generation_jobs import (
@@ -413,3 +416,68 @@ def test_concurrent_calls_and_compactions_lose_nothing(
             m.load_state(path)
             assert dump_world(m._world)["backends"] == served["backends"]
     assert len(served["backends"][0]["records"]) == 4 * 5
+
+
+def _paths(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place inside a JSON document (dict keys and list indexes)."""
+    found = [at]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*at, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*at, index))
+    return found
+
+
+@functools.cache
+def _rich_document() -> dict[str, Any]:
+    from .test_audience_generation_jobs import start_cross_account
+
+    with mock_cleanroomsml() as m:
+        owner = client_for(ACCOUNT)
+        m.add_membership(
+            account_id=SEED_ACCOUNT, membership_id=MEMBERSHIP, collaboration_id=COLLABORATION
+        )
+        m.set_quota("Pending or in-progress audience models per account", 9)
+        make_training_dataset(owner, name="one", tags={"k": "v"})
+        configured = shared_model(owner)
+        start_cross_account(client_for(SEED_ACCOUNT), configured)
+        document: dict[str, Any] = json.loads(json.dumps(dump_world(m._world)))
+    return document
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), value=JSON_VALUES, drop=st.booleans())
+def test_any_change_to_a_valid_file_loads_or_is_refused(
+    data: st.DataObject, value: Any, drop: bool
+) -> None:
+    """Hostile files: whatever one member becomes (or if it goes), loading either works or
+    raises StateFileError and leaves the state as it was; never another exception."""
+    import copy
+
+    rich = _rich_document()
+    place = data.draw(st.sampled_from([p for p in _paths(rich) if p]))
+    document = copy.deepcopy(rich)
+    parent = document
+    for step in place[:-1]:
+        parent = parent[step]
+    if drop and isinstance(parent, dict):
+        del parent[place[-1]]
+    else:
+        parent[place[-1]] = value
+    with mock_cleanroomsml() as m:
+        arn = make_training_dataset(client_for(ACCOUNT), name="mine")
+        try:
+            load_world(m._world, json.loads(json.dumps(document)))
+        except StateFileError:
+            assert client_for(ACCOUNT).get_training_dataset(trainingDatasetArn=arn)
+        else:
+            dump_world(m._world)  # what loaded can be saved again

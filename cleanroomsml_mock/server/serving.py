@@ -202,7 +202,7 @@ class ThreadedServer(Controls):
     first: a file that is not a valid state file is a ``StateFileError`` and is left as it
     was), else written then (a path that cannot be written is a ``StateFileError``). Every
     acknowledged change is journaled next to it (``PATH.journal``), and the journal is
-    folded into the file at stop (docs/server.md, "State file"). ``start()`` on an address
+    folded into the file at stop (docs/server.md, "State files"). ``start()`` on an address
     in use, or one that cannot be bound, raises ``OSError`` naming ``host:port``.
     """
 
