@@ -30,6 +30,7 @@ import dataclasses
 import datetime as _dt
 import functools
 import gc
+import hashlib
 import json
 import math
 import os
@@ -662,10 +663,15 @@ def upgrade(document: dict[str, Any], source: str) -> dict[str, Any]:
         state_v1.load_world(scratch, document, source)
     except state_v1.V1Error as exc:
         raise StateFileError(str(exc)) from None
+    # the same id at every read, so a server's journal next to a version-1 file is replayed
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
     try:
-        return json.loads(json.dumps(dump_world(scratch)))  # type: ignore[no-any-return]
+        converted = json.loads(
+            serialise(dump_world(scratch, {"id": f"v1-{digest[:32]}", "seq": 0}))
+        )
     except (TypeError, ValueError) as exc:
         raise StateFileError(f"{source}: cannot be converted to version {VERSION}: {exc}") from None
+    return converted  # type: ignore[no-any-return]
 
 
 def load_world(world: World, document: Any, source: str = "state") -> None:

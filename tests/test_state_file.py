@@ -481,3 +481,22 @@ def test_any_change_to_a_valid_file_loads_or_is_refused(
             assert client_for(ACCOUNT).get_training_dataset(trainingDatasetArn=arn)
         else:
             dump_world(m._world)  # what loaded can be saved again
+
+
+def test_a_server_on_a_version_1_file_journals_and_converts_it_at_stop(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    raw = (Path(__file__).parent / "data" / "state-v1.json").read_bytes()
+    path.write_bytes(raw)
+    with ThreadedServer(state_file=path) as server:
+        arn = make_training_dataset(server_client(server), name="new")
+        assert path.read_bytes() == raw  # not rewritten at start
+        with mock_cleanroomsml() as m:  # what a restart after kill -9 would read
+            m.load_state(path)
+            names = {
+                d["name"] for d in client_for(ACCOUNT).list_training_datasets()["trainingDatasets"]
+            }
+            assert names == {"from-version-1", "new"}
+    assert json.loads(path.read_text())["version"] == VERSION
+    with mock_cleanroomsml() as m:
+        m.load_state(path)
+        assert client_for(ACCOUNT).get_training_dataset(trainingDatasetArn=arn)["name"] == "new"
