@@ -61,6 +61,7 @@ _REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _ARN = re.compile(r"arn:aws[a-z-]*:cleanrooms-ml:([a-z0-9-]+):([0-9]{12}):.+", re.DOTALL)
 _ANY_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:.+", re.DOTALL)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DATA_STRINGS = ("name", "membershipIdentifier", "collaborationIdentifier", "versionIdentifier")
 _BASE_FIELDS = ("kind", "arn", "data", "create_time", "update_time", "track", "tags", "taggable")
 
 
@@ -351,6 +352,13 @@ def _check_record(
         )
     data = value["data"]
     _want(data, dict, f"{where}.data", "an object")
+    for key in _DATA_STRINGS:  # members the mock indexes and compares on
+        member = data.get(key)
+        if member is not None:
+            _want(member, str, f"{where}.data.{key}", "a string")
+    for key, member in data.items():
+        if key.endswith("Arn") and member is not None:
+            _check_arn(member, f"{where}.data.{key}")
     times = value.get("data_times", [])
     _want(times, list, f"{where}.data_times", "a list of member names")
     for i, key in enumerate(times):

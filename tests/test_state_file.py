@@ -71,6 +71,10 @@ def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _name_list(doc: dict[str, Any]) -> None:
+    _record(doc)["data"]["name"] = []
+
+
 def _account_number(doc: dict[str, Any]) -> None:
     doc["backends"][0]["account"] = 123456789012
 
@@ -97,6 +101,7 @@ VARIANTS: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("kind", _set("kind", "spaceship"), r"records\[0\]\.kind: 'spaceship'"),
     ("type", _set("type", "Nope"), r"records\[0\]\.type: 'Nope'"),
     ("extra", _set("colour", "red"), r"has no fields \['colour'\]"),
+    ("name-list", _name_list, r"records\[0\]\.data\.name: must be a string, not a list"),
     ("account-number", _account_number, r"backends\[0\]\.account: must be a 12-digit"),
     ("quota", _quota, r"world\.config\.quotas: 'x' is not a quota"),
     ("strict-nan", _strict_nan, "NaN is not a JSON number"),
