@@ -11,24 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
-# one set per open journal: (record, backend or None)
-_SINKS: list[set[tuple[Any, Any]]] = []
+# one per open journal: (record, backend or None), in the order first noted (a dict, not
+# a set: records created by one call are replayed in the order they were created)
+_SINKS: list[dict[tuple[Any, Any], None]] = []
 
 
 def note(record: Any, backend: Any = None) -> None:
     """``record`` (held by ``backend``, if known) changed, was stored or was removed."""
     if _SINKS:
         for sink in tuple(_SINKS):
-            sink.add((record, backend))
+            sink[(record, backend)] = None
 
 
-def open_sink() -> set[tuple[Any, Any]]:
-    sink: set[tuple[Any, Any]] = set()
+def open_sink() -> dict[tuple[Any, Any], None]:
+    sink: dict[tuple[Any, Any], None] = {}
     _SINKS.append(sink)
     return sink
 
 
-def close_sink(sink: set[tuple[Any, Any]]) -> None:
+def close_sink(sink: dict[tuple[Any, Any], None]) -> None:
     for i, found in enumerate(_SINKS):
         if found is sink:
             del _SINKS[i]

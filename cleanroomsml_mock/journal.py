@@ -59,7 +59,7 @@ class Journal:
         self.path = path
         self.journal = journal_path(path)
         self._io = threading.Lock()  # taken under the world lock: entries stay in order
-        self._sink: set[tuple[Any, Any]] | None = None
+        self._sink: dict[tuple[Any, Any], None] | None = None
         self._fd: int | None = None
         self._id = ""
         self._seq = 0
