@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--state-file",
         metavar="PATH",
-        help="load state from PATH at start and save it there after every change",
+        help="load state from PATH at start (refused if not valid) and journal every change "
+        "next to it (PATH.journal), folded into PATH at stop",
     )
     serve.add_argument(
         "--account-id",

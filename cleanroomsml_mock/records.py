@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar, overload
 
+from . import changes
 from .lifecycle import Lifecycle, StatusTrack, step_seconds
 
 R = TypeVar("R", bound="Record")
@@ -109,6 +110,7 @@ class Record:
 
     def touch(self, now: _dt.datetime) -> None:
         """Mark a change: ``updateTime`` moves forward (by at least the wire's 1 ms)."""
+        changes.note(self)
         if now <= self.update_time:
             now = self.update_time + _dt.timedelta(milliseconds=1)
         self.update_time = now

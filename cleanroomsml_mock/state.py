@@ -1,431 +1,995 @@
 """Saved state: a ``World`` to versioned JSON and back (``m.save_state``/``m.load_state``,
-the server's ``--state-file``).
+the server's ``--state-file``). The format is described in docs/server.md ("State files").
 
-The encoding is generic, so resource families added later round-trip with no code here:
+Version 2 is an explicit schema: the mock's options, the membership registry, and per
+backend (account, region) its records in order. A record is a JSON object with its
+``type`` (a registered record class), the fields every record has (``kind``, ``arn``,
+``data``, ``create_time``, ``update_time``, ``track``, ``tags``, ``taggable``) and the
+extra fields of its class, whose types are read from the class's annotations: strings,
+booleans, JSON objects, ISO 8601 timestamps, status tracks, nested records (a trained
+model's versions) and references to another record by ARN (the owner's copy of a
+cross-account generation job names its ``starter_copy``).
 
-- a backend is saved as its instance attributes (``records``, ``tables`` and whatever a
-  family's ``__init__`` declares), except attributes that are aliases of a table (they are
-  re-created by ``__init__`` on load) and machinery (locks, callables); the world likewise
-  (its options, the membership registry...), except its lock, call log and backends;
-- a ``Record`` (any subclass registered with ``records.record_type``) is saved once, by
-  identity, in a pool, and referenced wherever it appears (``records`` and its table);
-- other dataclasses and enums of this package (``StatusTrack``, ``MockConfig``, the
-  membership registry...) are saved field by field, tagged with their class;
-- datetimes, tuples, sets, bytes and dicts with non-string keys are tagged, so they come
-  back as they were.
+Loading validates the whole document first (``validate``, a pure function over the
+JSON): every field, its type and its format (ARNs of the backend's account and region,
+timestamps with a time zone, statuses of the model's enum for the record's kind, tags as
+strings...). Any deviation is a ``StateFileError`` naming the path inside the file, and
+nothing is touched. Only then are records built and put in place.
 
-Loading is the reverse: fresh backends are built (running ``__init__``, so state is
-declared in one place) and their containers are filled in place. The call log is not saved.
+Version-1 files (the earlier generic encoding) still load: they are decoded by
+state_v1.py, then converted to version 2 and validated like any other file.
 
-A file of another format version, or one that is not a valid state file, raises
-``StateFileError`` with a message saying what is wrong; nothing is half-loaded.
+The server's state file has a journal next to it (journal.py): what changed is appended
+there after each acknowledged call, and folded into the file now and then.
 """
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import dataclasses
 import datetime as _dt
-import enum
-import importlib
+import functools
+import gc
+import hashlib
 import json
+import math
 import os
-import tempfile
-import threading
+import re
+import types
+import typing
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import MockConfig
+from .lifecycle import (
+    REMOVED,
+    STATUS_ENUM_SHAPE,
+    Lifecycle,
+    StatusTrack,
+    check_durations,
+    status_enum,
+)
+from .memberships import ABILITIES, COST_TYPES, Membership, MembershipRegistry
+from .quotas import DEFAULT_QUOTAS
 from .records import RECORD_TYPES, Record
 
 if TYPE_CHECKING:
     from .world import World
 
 FORMAT = "cleanroomsml-mock-state"
-VERSION = 1
+VERSION = 2
 
 _PACKAGE = __name__.split(".")[0]
-_WORLD_SKIP = frozenset({"lock", "calls", "backends", "faults"})
-# machinery of a backend, never read from a file ("world": what a backend held before
-# it was given a view, refused too)
-_BACKEND_SKIP = frozenset({"view", "world", "account_id", "region", "name_index"})
-_MARKERS = (
-    "__ref__",
-    "__dt__",
-    "__date__",
-    "__tuple__",
-    "__set__",
-    "__bytes__",
-    "__dict__",
-    "__enum__",
-    "__dataclass__",
-)
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# a resource part may hold a name (an export job is filed under its name), spaces and all
+_ARN = re.compile(r"arn:aws[a-z-]*:cleanrooms-ml:([a-z0-9-]+):([0-9]{12}):.+", re.DOTALL)
+_ANY_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:.+", re.DOTALL)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DATA_STRINGS = ("name", "membershipIdentifier", "collaborationIdentifier", "versionIdentifier")
+_BASE_FIELDS = ("kind", "arn", "data", "create_time", "update_time", "track", "tags", "taggable")
 
 
 class StateFileError(Exception):
     """A state file that cannot be loaded (unknown version, corrupt, not a state file)."""
 
 
-# ---------------------------------------------------------------- encoding
+class _Bad(Exception):
+    """A deviation from the schema at ``where`` (a path inside the document)."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
 
 
-def _class_path(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
 
 
-class _Encoder:
-    def __init__(self) -> None:
-        self.pool: list[Any] = []
-        self._ids: dict[int, int] = {}
-
-    def record(self, record: Record) -> dict[str, Any]:
-        ref = self._ids.get(id(record))
-        if ref is None:
-            ref = self._ids[id(record)] = len(self.pool)
-            self.pool.append(None)  # reserve the slot before recursing
-            name = type(record).__name__
-            if RECORD_TYPES.get(name) is not type(record):
-                raise TypeError(
-                    f"record class {_class_path(type(record))} is not registered; "
-                    "decorate it with @records.record_type"
-                )
-            self.pool[ref] = {"type": name, "fields": self._fields(record)}
-        return {"__ref__": ref}
-
-    def _fields(self, obj: Any) -> dict[str, Any]:
-        return {
-            f.name: self.encode(getattr(obj, f.name), f"{type(obj).__name__}.{f.name}")
-            for f in dataclasses.fields(obj)
-        }
-
-    def encode(self, value: Any, where: str) -> Any:
-        if isinstance(value, enum.Enum):  # before str/int: str and int enums are both
-            return {"__enum__": _class_path(type(value)), "value": self.encode(value.value, where)}
-        if value is None or isinstance(value, (bool, str, int, float)):
-            return value
-        if isinstance(value, list):
-            return [self.encode(v, where) for v in value]
-        if isinstance(value, dict):
-            if all(isinstance(k, str) for k in value) and not any(m in value for m in _MARKERS):
-                return {k: self.encode(v, f"{where}.{k}") for k, v in value.items()}
-            return {
-                "__dict__": [
-                    [self.encode(k, where), self.encode(v, where)] for k, v in value.items()
-                ]
-            }
-        if isinstance(value, _dt.datetime):
-            return {"__dt__": value.isoformat()}
-        if isinstance(value, _dt.date):
-            return {"__date__": value.isoformat()}
-        if isinstance(value, tuple):
-            return {"__tuple__": [self.encode(v, where) for v in value]}
-        if isinstance(value, (set, frozenset)):
-            items = [self.encode(v, where) for v in value]
-            try:
-                items.sort()
-            except TypeError:
-                pass
-            return {"__set__": items, "frozen": isinstance(value, frozenset)}
-        if isinstance(value, (bytes, bytearray)):
-            return {"__bytes__": base64.b64encode(bytes(value)).decode()}
-        if isinstance(value, Record):
-            return self.record(value)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            cls = type(value)
-            if not cls.__module__.startswith(_PACKAGE):
-                raise TypeError(f"cannot save {where}: {_class_path(cls)} is not of this package")
-            return {"__dataclass__": _class_path(cls), "fields": self._fields(value)}
-        raise TypeError(
-            f"cannot save {where}: values of type {type(value).__name__} have no JSON form"
-        )
+def _want(value: Any, kind: type | tuple[type, ...], where: str, noun: str) -> None:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise _Bad(where, f"must be {noun}, not {_kind_of(value)}")
 
 
-_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+# ---------------------------------------------------------------- record schema
 
 
-def _is_state(value: Any) -> bool:
-    """False for attributes that are machinery, not state: locks and callables."""
-    if isinstance(value, _LOCK_TYPES) or isinstance(value, threading.Condition):
-        return False
-    return not (callable(value) and not dataclasses.is_dataclass(value))
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    name: str
+    encode: Callable[[Any, str], Any]  # value -> JSON (where: for errors)
+    check: Callable[[Any, str], None]  # JSON -> None, or _Bad
+    decode: Callable[[Any], Any]  # checked JSON -> value
+    reference: type[Record] | None = None  # a record named by its ARN, linked after build
 
 
-def _is_table_alias(backend: Any, value: Any) -> bool:
-    return any(value is table for table in getattr(backend, "tables", {}).values())
+def _iso(value: Any, where: str) -> str:
+    if not isinstance(value, _dt.datetime) or value.tzinfo is None:
+        raise TypeError(f"cannot save {where}: not a datetime with a time zone")
+    return value.isoformat()
 
 
-def dump_world(world: World) -> dict[str, Any]:
-    """The whole state of ``world`` as a JSON-ready document (consistent: under its lock)."""
-    enc = _Encoder()
-    with world.lock:
-        attributes = {
-            name: enc.encode(value, f"World.{name}")
-            for name, value in vars(world).items()
-            if name not in _WORLD_SKIP and _is_state(value)
-        }
-        backends = []
-        for (account, region), backend in world.backends.items():
-            state = {
-                name: enc.encode(value, f"backend.{name}")
-                for name, value in vars(backend).items()
-                if name not in _BACKEND_SKIP
-                and _is_state(value)
-                and not _is_table_alias(backend, value)
-            }
-            backends.append({"account": account, "region": region, "attributes": state})
+def _check_time(value: Any, where: str) -> None:
+    _want(value, str, where, "an ISO 8601 timestamp")
+    try:
+        parsed = _dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _Bad(where, f"{value!r} is not an ISO 8601 timestamp") from None
+    if parsed.tzinfo is None:
+        raise _Bad(where, f"{value!r} has no time zone")
+
+
+def _check_json(value: Any, where: str) -> None:
+    """JSON from ``json.loads`` (NaN refused by the parser) is JSON: nothing to walk."""
+
+
+def _same(value: Any, where: str = "") -> Any:
+    return value
+
+
+def _check_str(value: Any, where: str) -> None:
+    _want(value, str, where, "a string")
+
+
+def _check_bool(value: Any, where: str) -> None:
+    _want(value, bool, where, "a boolean")
+
+
+def _check_object(value: Any, where: str) -> None:
+    _want(value, dict, where, "an object")
+
+
+def _check_arn(value: Any, where: str) -> None:
+    _want(value, str, where, "an ARN")
+    if not _ANY_ARN.fullmatch(value):
+        raise _Bad(where, f"{value!r} is not an ARN")
+
+
+def _optional(check: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+    def check_optional(value: Any, where: str) -> None:
+        if value is not None:
+            check(value, where)
+
+    return check_optional
+
+
+def _encode_track(track: Any, where: str) -> Any:
+    if track is None:
+        return None
+    since = track.since.isoformat() if track.since is not None else None
     return {
-        "format": FORMAT,
-        "version": VERSION,
-        "world": attributes,
-        "backends": backends,
-        "records": enc.pool,
+        "status": track.status,
+        "pending": list(track.pending),
+        "details": track.details,
+        "since": since,
     }
 
 
-# ---------------------------------------------------------------- decoding
+def _decode_track(value: Any) -> StatusTrack | None:
+    if value is None:
+        return None
+    since = value["since"]
+    return StatusTrack(
+        value["status"],
+        list(value["pending"]),
+        value["details"],
+        _dt.datetime.fromisoformat(since) if since is not None else None,
+    )
 
 
-def _resolve_class(path: Any) -> type:
-    if not isinstance(path, str) or ":" not in path:
-        raise StateFileError(f"bad class reference {path!r}")
-    module_name, _, qualname = path.partition(":")
-    if module_name != _PACKAGE and not module_name.startswith(_PACKAGE + "."):
-        raise StateFileError(f"refusing to load {path}: not a class of {_PACKAGE}")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        raise StateFileError(f"the state file names {path}, which does not exist here") from None
-    if not isinstance(obj, type):
-        raise StateFileError(f"{path} is not a class")
-    return obj
+def _check_tags(value: Any, where: str) -> None:
+    _want(value, dict, where, "an object of strings")
+    for key, tag in value.items():
+        _want(tag, str, f"{where}.{key}", "a string")
 
 
-def _build(cls: type, fields: dict[str, Any]) -> Any:
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(fields) - set(known)
-    if unknown:
-        raise StateFileError(f"{cls.__name__} has no fields {sorted(unknown)}")
-    obj = cls(**{k: v for k, v in fields.items() if known[k].init})
-    for k, v in fields.items():
-        if not known[k].init:
-            object.__setattr__(obj, k, v)
-    return obj
+def _field_for(name: str, hint: Any, owner: type) -> _Field:
+    """How an extra field of a record class is saved, checked and loaded, from its type."""
+    args = typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    optional = False
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            optional, hint = True, rest[0]
+            args, origin = typing.get_args(hint), typing.get_origin(hint)
+    if hint is str:
+        check = _check_arn if name.endswith("arn") else _check_str
+        field = _Field(name, _same, check, _same)
+    elif hint is bool:
+        field = _Field(name, _same, _check_bool, _same)
+    elif hint is Any or (origin is dict and args and args[0] is str and args[1] is Any):
+        check = _check_json if hint is Any else _check_object
+        field = _Field(name, _same, check, _same)
+    elif origin is list and args and isinstance(args[0], type) and issubclass(args[0], Record):
+        base = args[0]
 
+        def encode_records(value: Any, where: str) -> Any:
+            return [_encode_record(r, f"{where}[{i}]") for i, r in enumerate(value)]
 
-class _Decoder:
-    def __init__(self, pool: Any) -> None:
-        if not isinstance(pool, list):
-            raise StateFileError("'records' must be a list")
-        self.pool = pool
-        self.records: dict[int, Record] = {}
-        self._loading: set[int] = set()
+        def check_records(value: Any, where: str) -> None:
+            _want(value, list, where, "a list of records")
+            for i, item in enumerate(value):
+                _check_record(item, f"{where}[{i}]", None, base)
 
-    def record(self, ref: Any) -> Record:
-        if not isinstance(ref, int) or not 0 <= ref < len(self.pool):
-            raise StateFileError(f"dangling record reference {ref!r}")
-        found = self.records.get(ref)
-        if found is not None:
-            return found
-        if ref in self._loading:
-            raise StateFileError(f"record {ref} refers to itself")
-        self._loading.add(ref)
-        entry = self.pool[ref]
-        if not isinstance(entry, dict) or not isinstance(entry.get("fields"), dict):
-            raise StateFileError(f"record {ref} is malformed")
-        cls = RECORD_TYPES.get(entry.get("type", ""))
-        if cls is None:
-            raise StateFileError(
-                f"record type {entry.get('type')!r} is unknown to this version of {_PACKAGE}"
-            )
-        fields = {k: self.decode(v) for k, v in entry["fields"].items()}
-        record: Record = _build(cls, fields)
-        self.records[ref] = record
-        self._loading.discard(ref)
-        return record
+        field = _Field(name, encode_records, check_records, lambda v: [_build_record(r) for r in v])
+    elif isinstance(hint, type) and issubclass(hint, Record):
 
-    def decode(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.decode(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if "__ref__" in value:
-            return self.record(value["__ref__"])
-        if "__dt__" in value:
-            return _dt.datetime.fromisoformat(value["__dt__"])
-        if "__date__" in value:
-            return _dt.date.fromisoformat(value["__date__"])
-        if "__tuple__" in value:
-            return tuple(self.decode(v) for v in value["__tuple__"])
-        if "__set__" in value:
-            items = [self.decode(v) for v in value["__set__"]]
-            return frozenset(items) if value.get("frozen") else set(items)
-        if "__bytes__" in value:
-            return base64.b64decode(value["__bytes__"])
-        if "__dict__" in value:
-            return {self.decode(k): self.decode(v) for k, v in value["__dict__"]}
-        if "__enum__" in value:
-            return _resolve_class(value["__enum__"])(self.decode(value["value"]))
-        if "__dataclass__" in value:
-            cls = _resolve_class(value["__dataclass__"])
-            if not dataclasses.is_dataclass(cls):
-                raise StateFileError(f"{value['__dataclass__']} is not a dataclass")
-            return _build(cls, {k: self.decode(v) for k, v in value["fields"].items()})
-        return {k: self.decode(v) for k, v in value.items()}
+        def encode_ref(value: Any, where: str) -> Any:
+            return value.arn
 
-
-def _check_type(target: Any, name: str, loaded: Any) -> None:
-    """StateFileError if ``loaded`` cannot stand for the attribute ``target.name`` as
-    ``__init__`` declared it (a list where a table belongs, a number for the options...)."""
-    current = getattr(target, name, None)
-    if current is None or loaded is None:
-        return
-    for kind in (dict, set, list):
-        if isinstance(current, kind):
-            ok = isinstance(loaded, kind)
-            break
+        field = _Field(name, encode_ref, _check_arn, _same, reference=hint)
+        return dataclasses.replace(field, check=_optional(_check_arn)) if optional else field
     else:
-        ok = isinstance(loaded, type(current)) or (
-            isinstance(current, (int, float))
-            and isinstance(loaded, (int, float))
-            and not isinstance(loaded, bool)
+        raise TypeError(
+            f"{owner.__name__}.{name}: a field of type {hint!r} has no saved form; give it "
+            "one in state.py"
         )
-    if not ok:
-        raise StateFileError(
-            f"{type(target).__name__}.{name} is a {type(loaded).__name__}, "
-            f"not a {type(current).__name__}"
-        )
+    if optional:
+        field = dataclasses.replace(field, check=_optional(field.check))
+    return field
 
 
-def _merge_into(target: Any, name: str, loaded: Any) -> None:
-    """Set ``target.name`` to ``loaded``, filling the existing container or dataclass in
-    place when the types agree (so aliases made in ``__init__`` stay valid)."""
-    _check_type(target, name, loaded)
-    current = getattr(target, name, None)
-    # containers: by kind, so a defaultdict declared in __init__ keeps its factory
-    for kind in (dict, set, list):
-        if isinstance(current, kind) and isinstance(loaded, kind):
-            if isinstance(current, list):
-                current[:] = loaded
-            else:
-                current.clear()
-                current.update(loaded)
-            return
-    if (
-        type(current) is type(loaded)
-        and dataclasses.is_dataclass(current)
-        and not isinstance(current, Record)
-    ):
-        for f in dataclasses.fields(current):
-            setattr(current, f.name, getattr(loaded, f.name))
+_SCHEMAS: dict[type[Record], tuple[_Field, ...]] = {}
+
+
+def _schema(cls: type[Record]) -> tuple[_Field, ...]:
+    """The extra fields of a record class (beyond ``Record``'s), in declaration order."""
+    found = _SCHEMAS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = _SCHEMAS[cls] = tuple(
+            _field_for(f.name, hints[f.name], cls)
+            for f in dataclasses.fields(cls)
+            if f.name not in _BASE_FIELDS
+        )
+    return found
+
+
+@functools.cache
+def _statuses(kind: str) -> frozenset[str] | None:
+    """The statuses a record of ``kind`` may have (None: any, the kind has no enum)."""
+    if kind not in STATUS_ENUM_SHAPE:
+        return None
+    return frozenset(status_enum(kind))
+
+
+@functools.lru_cache(maxsize=1)
+def _kinds() -> frozenset[str]:
+    """Every kind of record a backend holds (the tables its families declare)."""
+    from .backend import CleanRoomsMLBackend
+    from .world import World
+
+    probe = CleanRoomsMLBackend.in_world(World(), "000000000000", "us-east-1")
+    return frozenset(probe.tables)
+
+
+def _encode_record(record: Record, where: str) -> dict[str, Any]:
+    cls = type(record)
+    name = cls.__name__
+    if RECORD_TYPES.get(name) is not cls:
+        raise TypeError(
+            f"cannot save {where}: record class {cls.__module__}.{cls.__qualname__} is not "
+            "registered; decorate it with @records.record_type"
+        )
+    # copies: the document may be serialised after the lock is released (GET /_mock/state);
+    # records change their data and tags member by member, never deeper in place
+    data: dict[str, Any] = dict(record.data)
+    times = [key for key, value in data.items() if isinstance(value, _dt.datetime)]
+    for key in times:
+        data[key] = _iso(data[key], f"{where}.data.{key}")
+    out: dict[str, Any] = {
+        "type": name,
+        "kind": record.kind,
+        "arn": record.arn,
+        "data": data,
+        "create_time": _iso(record.create_time, f"{where}.create_time"),
+        "update_time": _iso(record.update_time, f"{where}.update_time"),
+        "track": _encode_track(record.track, where),
+        "tags": dict(record.tags),
+        "taggable": record.taggable,
+    }
+    if times:
+        out["data_times"] = times
+    for field in _schema(cls):
+        value = getattr(record, field.name)
+        out[field.name] = None if value is None else field.encode(value, f"{where}.{field.name}")
+    return out
+
+
+def _check_track(value: Any, where: str, kind: str) -> None:
+    if value is None:
         return
-    setattr(target, name, loaded)
+    _want(value, dict, where, "an object (a status track) or null")
+    _check_members(value, where, ("status", "pending", "details", "since"))
+    if value["since"] is not None:
+        _check_time(value["since"], f"{where}.since")
+    allowed = _statuses(kind)
+    status = value.get("status")
+    _want(status, str, f"{where}.status", "a string")
+    if allowed is not None and status not in allowed:
+        raise _Bad(f"{where}.status", f"{status!r} is not a status of a {kind}")
+    pending = value.get("pending")
+    _want(pending, list, f"{where}.pending", "a list of statuses")
+    for i, step in enumerate(pending):
+        _want(step, str, f"{where}.pending[{i}]", "a string")
+        if allowed is not None and step not in allowed and step != REMOVED:
+            raise _Bad(f"{where}.pending[{i}]", f"{step!r} is not a status of a {kind}")
+    details = value.get("details")
+    if details is not None:
+        _want(details, dict, f"{where}.details", "an object or null")
+
+
+def _check_record(
+    value: Any, where: str, home: tuple[str, str] | None, base: type[Record] = Record
+) -> type[Record]:
+    """The class of the record ``value`` describes, if it matches its schema; else _Bad.
+    ``home``: the (account, region) whose backend files it (its ARN must be of it)."""
+    _want(value, dict, where, "an object (a record)")
+    kinds = _kinds()  # (imports every family: their record types are registered)
+    name = value.get("type")
+    cls = RECORD_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise _Bad(f"{where}.type", f"{name!r} is not a record type of this {_PACKAGE}")
+    if not issubclass(cls, base):
+        raise _Bad(f"{where}.type", f"a {name} cannot be here (a {base.__name__} is)")
+    fields = _schema(cls)
+    known = {"type", "data_times", *_BASE_FIELDS, *(f.name for f in fields)}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise _Bad(where, f"a {name} has no fields {unknown}")
+    missing = [k for k in _BASE_FIELDS if k not in value]
+    if missing:
+        raise _Bad(where, f"a {name} needs the fields {missing}")
+    kind = value["kind"]
+    _want(kind, str, f"{where}.kind", "a string")
+    if kind not in kinds:
+        raise _Bad(f"{where}.kind", f"{kind!r} is not a kind of resource")
+    arn = value["arn"]
+    _want(arn, str, f"{where}.arn", "an ARN")
+    match = _ARN.fullmatch(arn)
+    if match is None and kind == "ml-configuration":  # filed under its membership, no ARN
+        if _UUID.fullmatch(arn.removeprefix("ml-configuration/")) is None:
+            raise _Bad(f"{where}.arn", f"{arn!r} is not ml-configuration/ and a membership id")
+    elif match is None:
+        raise _Bad(f"{where}.arn", f"{arn!r} is not a Clean Rooms ML ARN")
+    elif home is not None and (match.group(2), match.group(1)) != home:
+        raise _Bad(
+            f"{where}.arn",
+            f"{arn} is not of account {home[0]} in {home[1]}, whose resources it is among",
+        )
+    data = value["data"]
+    _want(data, dict, f"{where}.data", "an object")
+    for key in _DATA_STRINGS:  # members the mock indexes and compares on
+        member = data.get(key)
+        if member is not None:
+            _want(member, str, f"{where}.data.{key}", "a string")
+    for key, member in data.items():
+        if key.endswith("Arn") and member is not None:
+            _check_arn(member, f"{where}.data.{key}")
+    times = value.get("data_times", [])
+    _want(times, list, f"{where}.data_times", "a list of member names")
+    for i, key in enumerate(times):
+        if not isinstance(key, str) or key not in data:
+            raise _Bad(f"{where}.data_times[{i}]", f"{key!r} is not a member of data")
+        _check_time(data[key], f"{where}.data.{key}")
+    _check_time(value["create_time"], f"{where}.create_time")
+    _check_time(value["update_time"], f"{where}.update_time")
+    _check_track(value["track"], f"{where}.track", kind)
+    _check_tags(value["tags"], f"{where}.tags")
+    _want(value["taggable"], bool, f"{where}.taggable", "a boolean")
+    for field in fields:
+        if field.name in value:
+            field.check(value[field.name], f"{where}.{field.name}")
+    return cls
+
+
+def _build_record(value: dict[str, Any]) -> Record:
+    """The record a checked ``value`` describes (references are linked later)."""
+    cls = RECORD_TYPES[value["type"]]
+    data = value["data"]
+    times = value.get("data_times")
+    if times:
+        data = dict(data)
+        for key in times:
+            data[key] = _dt.datetime.fromisoformat(data[key])
+    extra = {
+        f.name: f.decode(value[f.name])
+        for f in _schema(cls)
+        if f.reference is None and value.get(f.name) is not None
+    }
+    return cls(
+        kind=value["kind"],
+        arn=value["arn"],
+        data=data,
+        create_time=_dt.datetime.fromisoformat(value["create_time"]),
+        update_time=_dt.datetime.fromisoformat(value["update_time"]),
+        track=_decode_track(value["track"]),
+        tags=value["tags"],
+        taggable=value["taggable"],
+        **extra,
+    )
+
+
+# ---------------------------------------------------------------- world schema
+
+
+def _encode_world(world: World) -> dict[str, Any]:
+    config = world.config
+    return {
+        "config": {
+            "account_id": config.account_id,
+            "lifecycle": config.lifecycle.value,
+            "strict_memberships": config.strict_memberships,
+            "quotas": dict(config.quotas),
+            "durations": dict(config.durations),
+        },
+        "clock": {"offset": world.clock.offset},
+        "memberships": [dataclasses.asdict(m) for m in world.memberships.by_id.values()],
+    }
+
+
+def _check_members(value: Any, where: str, names: tuple[str, ...]) -> None:
+    unknown = sorted(set(value) - set(names))
+    if unknown:
+        raise _Bad(where, f"unknown members {unknown}")
+    missing = [n for n in names if n not in value]
+    if missing:
+        raise _Bad(where, f"missing members {missing}")
+
+
+def _check_world(value: Any, where: str) -> None:
+    _want(value, dict, where, "an object")
+    _check_members(value, where, ("config", "clock", "memberships"))
+    clock = value["clock"]
+    _want(clock, dict, f"{where}.clock", "an object")
+    _check_members(clock, f"{where}.clock", ("offset",))
+    offset = clock["offset"]
+    _want(offset, (int, float), f"{where}.clock.offset", "a number of seconds")
+    if isinstance(offset, bool) or not math.isfinite(offset) or offset < 0:
+        raise _Bad(f"{where}.clock.offset", f"{offset!r} is not 0 or more seconds")
+    config = value["config"]
+    at = f"{where}.config"
+    _want(config, dict, at, "an object")
+    _check_members(
+        config, at, ("account_id", "lifecycle", "strict_memberships", "quotas", "durations")
+    )
+    _want(config["durations"], dict, f"{at}.durations", "an object of seconds by key")
+    try:
+        check_durations(config["durations"])
+    except ValueError as exc:
+        raise _Bad(f"{at}.durations", str(exc)) from None
+    _check_account(config["account_id"], f"{at}.account_id")
+    lifecycle = config["lifecycle"]
+    modes = [mode.value for mode in Lifecycle]
+    if lifecycle not in modes:
+        raise _Bad(f"{at}.lifecycle", f"{lifecycle!r} is not one of {modes}")
+    _want(config["strict_memberships"], bool, f"{at}.strict_memberships", "a boolean")
+    quotas = config["quotas"]
+    _want(quotas, dict, f"{at}.quotas", "an object")
+    for name, limit in quotas.items():
+        if name not in DEFAULT_QUOTAS:
+            raise _Bad(f"{at}.quotas", f"{name!r} is not a quota")
+        _want(limit, (int, float), f"{at}.quotas.{name}", "a number")
+        if not math.isfinite(limit) or limit < 0:
+            raise _Bad(f"{at}.quotas.{name}", f"{limit!r} is not a quota value")
+    memberships = value["memberships"]
+    _want(memberships, list, f"{where}.memberships", "a list")
+    seen: set[str] = set()
+    names = tuple(f.name for f in dataclasses.fields(Membership))
+    for i, membership in enumerate(memberships):
+        at = f"{where}.memberships[{i}]"
+        _want(membership, dict, at, "an object (a membership)")
+        _check_members(membership, at, names)
+        for key in ("membership_id", "collaboration_id"):
+            member = membership[key]
+            _want(member, str, f"{at}.{key}", "a lower-case UUID")
+            if not _UUID.fullmatch(member):
+                raise _Bad(f"{at}.{key}", f"{member!r} is not a lower-case UUID")
+        if membership["membership_id"] in seen:
+            raise _Bad(f"{at}.membership_id", "appears twice")
+        seen.add(membership["membership_id"])
+        _check_account(membership["account_id"], f"{at}.account_id")
+        for key, allowed in (("abilities", ABILITIES), ("pays_for", COST_TYPES)):
+            items = membership[key]
+            _want(items, list, f"{at}.{key}", "a list")
+            for j, item in enumerate(items):
+                if item not in allowed:
+                    raise _Bad(f"{at}.{key}[{j}]", f"{item!r} is not one of {list(allowed)}")
+        _want(membership["status"], str, f"{at}.status", "a string")
+
+
+def _check_account(value: Any, where: str) -> None:
+    _want(value, str, where, "a 12-digit account id")
+    if not _ACCOUNT.fullmatch(value):
+        raise _Bad(where, f"{value!r} is not a 12-digit account id")
+
+
+def _build_world_section(value: dict[str, Any]) -> tuple[MockConfig, MembershipRegistry]:
+    config = value["config"]
+    options = MockConfig(
+        account_id=config["account_id"],
+        lifecycle=Lifecycle(config["lifecycle"]),
+        strict_memberships=config["strict_memberships"],
+        quotas=dict(config["quotas"]),
+        durations=check_durations(config["durations"]),
+    )
+    registry = MembershipRegistry()
+    for m in value["memberships"]:
+        registry.by_id[m["membership_id"]] = Membership(
+            membership_id=m["membership_id"],
+            account_id=m["account_id"],
+            collaboration_id=m["collaboration_id"],
+            abilities=list(m["abilities"]),
+            pays_for=list(m["pays_for"]),
+            status=m["status"],
+        )
+    return options, registry
+
+
+# ---------------------------------------------------------------- documents
+
+
+def dump_world(world: World, journal: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole state of ``world`` as a JSON-ready document (consistent: under its lock)."""
+    with world.lock:
+        backends: list[dict[str, Any]] = []
+        for (account, region), backend in world.backends.items():
+            where = f"backends[{len(backends)}]"
+            backends.append(
+                {
+                    "account": account,
+                    "region": region,
+                    "records": [
+                        _encode_record(r, f"{where}.records[{i}]")
+                        for i, r in enumerate(backend.records.values())
+                    ],
+                }
+            )
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "journal": journal or {"id": uuid.uuid4().hex, "seq": 0},
+            "world": _encode_world(world),
+            "backends": backends,
+        }
 
 
 def check_document(document: Any, source: str = "state") -> dict[str, Any]:
-    """``document`` if it is a state document this version can load; else StateFileError."""
+    """``document`` if it is a state document of a version this mock reads (1 or 2, the
+    format only: ``validate`` checks the rest); else StateFileError."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise StateFileError(f"{source} is not a {_PACKAGE} state file")
     version = document.get("version")
-    if version != VERSION:
+    if version not in (1, VERSION) or isinstance(version, bool):
         raise StateFileError(
-            f"{source} has state format version {version!r}; this {_PACKAGE} reads version "
-            f"{VERSION} only"
+            f"{source} has state format version {version!r}; this {_PACKAGE} reads versions "
+            f"1 and {VERSION}"
         )
     return document
 
 
-def load_world(world: World, document: Any, source: str = "state") -> None:
-    """Replace the state of ``world`` by ``document`` (from ``dump_world``).
+def _check_backend_entry(entry: Any, where: str) -> tuple[str, str]:
+    _want(entry, dict, where, "an object (a backend)")
+    _check_members(entry, where, ("account", "region", "records"))
+    _check_account(entry["account"], f"{where}.account")
+    region = entry["region"]
+    _want(region, str, f"{where}.region", "a region name")
+    if not _REGION.fullmatch(region):
+        raise _Bad(f"{where}.region", f"{region!r} is not a region name")
+    _want(entry["records"], list, f"{where}.records", "a list of records")
+    return entry["account"], region
 
-    Everything is decoded and filled into a scratch world first, and moved into ``world``
-    only once that has worked: a corrupt document leaves ``world`` as it was.
-    """
-    from . import backend as _backend_package  # every family's record types registered
+
+def validate(document: Any) -> None:
+    """_Bad (a ``StateFileError`` once it names the file) unless ``document`` is a
+    version-2 state document, checked completely."""
+    _check_members(document, "document", ("format", "version", "journal", "world", "backends"))
+    _check_journal_header(document["journal"], "journal")
+    _check_world(document["world"], "world")
+    _want(document["backends"], list, "backends", "a list")
+    homes: set[tuple[str, str]] = set()
+    for b, entry in enumerate(document["backends"]):
+        where = f"backends[{b}]"
+        home = _check_backend_entry(entry, where)
+        if home in homes:
+            raise _Bad(f"{where}", f"account {home[0]} in {home[1]} appears twice")
+        homes.add(home)
+        arns: set[str] = set()
+        for i, record in enumerate(entry["records"]):
+            _check_record(record, f"{where}.records[{i}]", home)
+            if record["arn"] in arns:
+                raise _Bad(f"{where}.records[{i}].arn", f"{record['arn']} appears twice")
+            arns.add(record["arn"])
+
+
+def _check_journal_header(value: Any, where: str) -> None:
+    _want(value, dict, where, "an object")
+    _check_members(value, where, ("id", "seq"))
+    _want(value["id"], str, f"{where}.id", "a string")
+    seq = value["seq"]
+    _want(seq, int, f"{where}.seq", "a whole number")
+    if seq < 0:
+        raise _Bad(f"{where}.seq", "must not be negative")
+
+
+def check_references(backends: dict[tuple[str, str], dict[str, dict[str, Any]]]) -> None:
+    """_Bad unless every record reference (by ARN) names a record of the right class."""
+    index = {arn: (home, r) for home, records in backends.items() for arn, r in records.items()}
+    referring = {
+        name: fields
+        for name, cls in RECORD_TYPES.items()
+        if (fields := [f for f in _schema(cls) if f.reference is not None])
+    }
+    for home, records in backends.items():
+        for arn, record in records.items():
+            for field in referring.get(record["type"], ()):
+                target = record.get(field.name)
+                if field.reference is None or target is None:
+                    continue
+                where = f"record {arn} ({home[0]}, {home[1]}).{field.name}"
+                found = index.get(target)
+                if found is None:
+                    raise _Bad(where, f"names {target}, which is not in the file")
+                if not issubclass(RECORD_TYPES[found[1]["type"]], field.reference):
+                    raise _Bad(where, f"names {target}, which is not a {field.reference.__name__}")
+
+
+def build(
+    world: World,
+    section: dict[str, Any],
+    backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
+) -> None:
+    """Replace the state of ``world`` by checked JSON: the world section and, per backend
+    key, its records by ARN in order. Everything is built first, then swapped in."""
+    from .backend import CleanRoomsMLBackend
     from .backend._view import view_of
+
+    options, registry = _build_world_section(section)
+    built: dict[tuple[str, str], CleanRoomsMLBackend] = {}
+    by_arn: dict[str, Record] = {}
+    links: list[tuple[Record, str, str]] = []
+    view = view_of(world)
+    for (account, region), records in backends.items():
+        backend = CleanRoomsMLBackend(view, account, region)
+        for value in records.values():
+            record = _build_record(value)
+            backend.store(record)
+            by_arn[record.arn] = record
+            for field in _schema(type(record)):
+                if field.reference is not None and value.get(field.name) is not None:
+                    links.append((record, field.name, value[field.name]))
+        built[(account, region)] = backend
+    for record, name, arn in links:
+        setattr(record, name, by_arn[arn])
+        post_init = getattr(record, "__post_init__", None)
+        if post_init is not None:
+            post_init()
+    with world.lock:
+        world.config.account_id = options.account_id
+        world.config.lifecycle = options.lifecycle
+        world.config.strict_memberships = options.strict_memberships
+        world.config.quotas.clear()
+        world.config.quotas.update(options.quotas)
+        world.config.durations = options.durations
+        world.clock.offset = float(section["clock"]["offset"])
+        world.memberships = registry
+        world.backends.clear()
+        world.backends.update(built)
+
+
+def split(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+    """The records of a validated document, per backend key, by ARN (in order)."""
+    return {
+        (entry["account"], entry["region"]): {r["arn"]: r for r in entry["records"]}
+        for entry in document["backends"]
+    }
+
+
+def upgrade(document: dict[str, Any], source: str) -> dict[str, Any]:
+    """A version-2 document for a checked document of version 1 or 2."""
+    if document["version"] == VERSION:
+        return document
+    from . import state_v1
     from .world import World
 
-    del _backend_package
-    check_document(document, source)
-    scratch = World(dataclasses.replace(world.config, quotas=dict(world.config.quotas)))
+    scratch = World()
     try:
-        decoder = _Decoder(document.get("records", []))
-        attributes = {k: decoder.decode(v) for k, v in document.get("world", {}).items()}
-        for name, value in attributes.items():
-            if name in _WORLD_SKIP:
-                raise StateFileError(f"'world' may not set {name!r}")
-            _merge_into(scratch, name, value)
-        for entry in document.get("backends", []):
-            state = {k: decoder.decode(v) for k, v in entry["attributes"].items()}
-            machinery = sorted(set(state) & _BACKEND_SKIP)
-            if machinery:
-                raise StateFileError(f"a backend may not set {machinery}")
-            backend = scratch.backend(str(entry["account"]), str(entry["region"]))
-            for table in backend.tables.values():  # whatever __init__ put there is replaced
-                table.clear()
-            tables = state.pop("tables", {})
-            _check_type(backend, "tables", tables)
-            for kind, table in tables.items():
-                if not isinstance(table, dict):
-                    raise StateFileError(f"table {kind!r} is a {type(table).__name__}, not a dict")
-                backend.table(kind).update(table)
-            for name, value in state.items():
-                _merge_into(backend, name, value)
-    except StateFileError as exc:
-        raise StateFileError(f"{source}: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-        raise StateFileError(f"{source} is corrupt: {type(exc).__name__}: {exc}") from None
-    with world.lock:
-        for name in attributes:
-            _merge_into(world, name, getattr(scratch, name))
-        world.backends.clear()
-        for key, backend in scratch.backends.items():
-            backend.view = view_of(world)
-            world.backends[key] = backend
+        state_v1.load_world(scratch, document, source)
+    except state_v1.V1Error as exc:
+        raise StateFileError(str(exc)) from None
+    # the same id at every read, so a server's journal next to a version-1 file is replayed
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+    try:
+        converted = json.loads(
+            serialise(dump_world(scratch, {"id": f"v1-{digest[:32]}", "seq": 0}))
+        )
+    except (TypeError, ValueError) as exc:
+        raise StateFileError(f"{source}: cannot be converted to version {VERSION}: {exc}") from None
+    return converted  # type: ignore[no-any-return]
+
+
+def load_world(world: World, document: Any, source: str = "state") -> None:
+    """Replace the state of ``world`` by ``document`` (from ``dump_world``); a document
+    that does not match the schema raises StateFileError and leaves ``world`` as it was."""
+    from . import backend as _backend_package  # every family's record types registered
+
+    del _backend_package
+    document = upgrade(check_document(document, source), source)
+    try:
+        validate(document)
+        backends = split(document)
+        check_references(backends)
+    except _Bad as bad:
+        raise StateFileError(f"{source}: {bad}") from None
+    build(world, document["world"], backends)
 
 
 # ---------------------------------------------------------------- files
 
 
-def save(world: World, path: str | os.PathLike[str]) -> None:
-    """Write the state of ``world`` to ``path`` atomically (a temporary file, then rename)."""
-    target = Path(path)
-    with world.lock:
-        text = json.dumps(dump_world(world), separators=(",", ":"))
-        directory = target.parent if str(target.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse(text: str | bytes, source: str) -> Any:
+    """JSON, strictly (no NaN or Infinity); StateFileError naming ``source`` otherwise."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise StateFileError(f"{source} is corrupt: nested too deeply") from None
+    except UnicodeDecodeError:
+        raise StateFileError(f"{source} is corrupt: not UTF-8 text") from None
+    except ValueError as exc:
+        raise StateFileError(f"{source} is corrupt: not valid JSON ({exc})") from None
+
+
+def serialise(document: dict[str, Any]) -> bytes:
+    try:
+        return json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"cannot save the state: {exc}") from None
+
+
+def write_atomically(target: Path, payload: bytes, mode: int | None = None) -> None:
+    """``payload`` in ``target``, or ``target`` as it was: a temporary file next to it,
+    written and fsynced, renamed over it, and the directory fsynced. The file gets
+    ``mode`` if given; else an existing file keeps its mode, a new one gets the umask's."""
+    directory = target.parent if str(target.parent) else Path(".")
+    if mode is None:
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, target)
-        except BaseException:
+            mode = os.stat(target).st_mode & 0o7777
+        except FileNotFoundError:
+            pass
+    tmp = directory / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_directory(directory)
+
+
+def fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- the journal (journal.py)
+
+
+def journal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+def journal_header(journal_id: str) -> bytes:
+    return serialise({"format": FORMAT, "version": VERSION, "journal": journal_id}) + b"\n"
+
+
+def _check_entry(entry: Any, where: str, seq: int) -> None:
+    _want(entry, dict, where, "an object (a journal entry)")
+    _check_members(entry, where, ("seq", "backends", "upsert", "delete", "world"))
+    if entry["seq"] != seq or isinstance(entry["seq"], bool):
+        raise _Bad(f"{where}.seq", f"is {entry['seq']!r}, expected {seq}")
+    _want(entry["backends"], list, f"{where}.backends", "a list")
+    for i, key in enumerate(entry["backends"]):
+        _check_key(key, f"{where}.backends[{i}]", 2)
+    _want(entry["upsert"], list, f"{where}.upsert", "a list")
+    for i, item in enumerate(entry["upsert"]):
+        at = f"{where}.upsert[{i}]"
+        _check_key(item, at, 3)
+        _check_record(item[2], f"{at}[2]", (item[0], item[1]))
+    _want(entry["delete"], list, f"{where}.delete", "a list")
+    for i, item in enumerate(entry["delete"]):
+        _check_key(item, f"{where}.delete[{i}]", 3)
+        _want(item[2], str, f"{where}.delete[{i}][2]", "an ARN")
+    if entry["world"] is not None:
+        _check_world(entry["world"], f"{where}.world")
+
+
+def _check_key(value: Any, where: str, length: int) -> None:
+    _want(value, list, where, f"a list of {length} items")
+    if len(value) != length:
+        raise _Bad(where, f"must have {length} items, not {len(value)}")
+    _check_account(value[0], f"{where}[0]")
+    _want(value[1], str, f"{where}[1]", "a region name")
+    if not _REGION.fullmatch(value[1]):
+        raise _Bad(f"{where}[1]", f"{value[1]!r} is not a region name")
+
+
+class Loaded:
+    """A validated state file and journal: what to build, and what to clean."""
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
+        journal_id: str,
+        seq: int,
+        entries: list[bytes],
+    ) -> None:
+        self.document = document
+        self.backends = backends
+        self.journal_id = journal_id
+        self.seq = seq
+        self.entries = entries  # the journal's complete, valid lines past its header
+
+
+def read_loaded(path: Path) -> Loaded:
+    """Read and validate ``path`` and its journal completely; StateFileError if either
+    deviates from the format (nothing is touched)."""
+    source = f"state file {path}"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StateFileError(f"cannot read {source}: {exc.strerror or exc}") from None
+    document = upgrade(check_document(parse(raw, source), source), source)
+    try:
+        validate(document)
+    except _Bad as bad:
+        raise StateFileError(f"{source}: {bad}") from None
+    backends = split(document)
+    journal_id, seq = document["journal"]["id"], document["journal"]["seq"]
+    entries: list[bytes] = []
+    jpath = journal_path(path)
+    try:
+        text = jpath.read_bytes()
+    except FileNotFoundError:
+        text = b""
+    except OSError as exc:
+        raise StateFileError(f"cannot read journal {jpath}: {exc.strerror or exc}") from None
+    lines = text.split(b"\n")
+    lines.pop()  # after the last newline: empty, or a torn write that was never acknowledged
+    header = _parse_header(lines[0]) if lines else None
+    if header == journal_id:
+        jsource = f"journal {jpath}"
+        for number, line in enumerate(lines[1:], start=2):
+            entry = parse(line, f"{jsource} line {number}")
+            if isinstance(entry, dict) and isinstance(entry.get("seq"), int):
+                if entry["seq"] <= document["journal"]["seq"]:
+                    continue  # already in the snapshot (a compaction was cut short)
             try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+                _check_entry(entry, f"line {number}", seq + 1)
+            except _Bad as bad:
+                raise StateFileError(f"{jsource}: {bad}") from None
+            seq += 1
+            _apply(document, backends, entry)
+            entries.append(line)
+    try:
+        check_references(backends)
+    except _Bad as bad:
+        raise StateFileError(f"{source}: {bad}") from None
+    return Loaded(document, backends, journal_id, seq, entries)
+
+
+def _parse_header(line: bytes) -> str | None:
+    """The snapshot id a journal's first line names (None: not a journal header)."""
+    try:
+        header = parse(line, "journal")
+    except StateFileError:
+        return None
+    if isinstance(header, dict) and header.get("format") == FORMAT:
+        found = header.get("journal")
+        return found if isinstance(found, str) else None
+    return None
+
+
+def _apply(
+    document: dict[str, Any],
+    backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
+    entry: dict[str, Any],
+) -> None:
+    for account, region in entry["backends"]:
+        backends.setdefault((account, region), {})
+    for account, region, record in entry["upsert"]:
+        backends.setdefault((account, region), {})[record["arn"]] = record
+    for account, region, arn in entry["delete"]:
+        backends.get((account, region), {}).pop(arn, None)
+    if entry["world"] is not None:
+        document["world"] = entry["world"]
+
+
+def save(world: World, path: str | os.PathLike[str]) -> None:
+    """Write the state of ``world`` to ``path`` atomically and durably (a journal next to
+    it from an earlier server is left behind: the new file does not take it)."""
+    with world.lock, no_collection():
+        payload = serialise(dump_world(world))
+    write_atomically(Path(path), payload)
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The state document in ``path``, checked; StateFileError if unreadable or foreign."""
+    """The state document in ``path``, checked as a state file of a known version;
+    StateFileError if unreadable or foreign."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise StateFileError(f"cannot read state file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise StateFileError(f"state file {path} is corrupt: not UTF-8 text") from None
-    try:
-        document = json.loads(text)
-    except RecursionError:
-        raise StateFileError(f"state file {path} is corrupt: nested too deeply") from None
-    except ValueError as exc:
-        raise StateFileError(f"state file {path} is corrupt: not valid JSON ({exc})") from None
-    return check_document(document, f"state file {path}")
+    return check_document(parse(raw, f"state file {path}"), f"state file {path}")
 
 
 def load(world: World, path: str | os.PathLike[str]) -> None:
-    """Replace the state of ``world`` by the state saved in ``path``."""
-    load_world(world, read(path), f"state file {path}")
+    """Replace the state of ``world`` by the state saved in ``path`` (with its journal,
+    if a server left one)."""
+    with no_collection():
+        loaded = read_loaded(Path(path))
+        build(world, loaded.document["world"], loaded.backends)
 
 
-__all__ = ["FORMAT", "VERSION", "StateFileError", "dump_world", "load", "load_world", "save"]
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: reading a large file makes many objects that
+    all live, and collecting while they are made costs more than the reading."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "StateFileError",
+    "check_document",
+    "dump_world",
+    "load",
+    "load_world",
+    "save",
+    "validate",
+]

@@ -19,7 +19,7 @@ import datetime as _dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import ids, quotas
+from .. import changes, ids, quotas
 from ..errors import (
     AccessDeniedException,
     ConflictException,
@@ -129,12 +129,14 @@ class BackendBase:
         old = self.records.get(record.arn)
         if old is not None and old is not record:  # a record filed again replaces the old
             BackendBase.remove(self, old)  # only this record, not what goes with it
+        changes.note(record, self)
         self.table(record.kind)[record.arn] = record
         self.records[record.arn] = record
         indexes.add(record)
 
     def remove(self, record: Record) -> None:
         """Take a record out of its table, the ARN index and the derived indexes."""
+        changes.note(record, self)
         self.tables.get(record.kind, {}).pop(record.arn, None)
         self.records.pop(record.arn, None)
         self.indexes().discard(record)

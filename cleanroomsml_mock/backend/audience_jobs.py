@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from .. import ids, quotas
+from .. import changes, ids, quotas
 from ..errors import (
     AccessDeniedException,
     ConflictException,
@@ -93,6 +93,7 @@ class AudienceGenerationJob(Record):
         super().moved(host, before)  # a delete that completes removes both copies
         if peer is not None:
             peer[1].update_time = self.update_time
+            changes.note(peer[1], peer[0])
 
 
 @record_type

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .. import changes
 from ..errors import ConflictException, ResourceNotFoundException, ValidationException
 from ..lifecycle import ACTIVE_ONLY
 from ..policy import PolicyError, Request, allows, parse_policy
@@ -239,6 +240,7 @@ class ConfiguredAudienceModels(BackendBase):
         digest = policy_hash(configured_audience_model_policy)
         record.data[POLICY] = configured_audience_model_policy
         record.data[POLICY_HASH] = digest
+        changes.note(record, self)
         return {POLICY: configured_audience_model_policy, POLICY_HASH: digest}
 
     def _policy_holder(self, configured_audience_model_arn: str) -> Record:
@@ -258,3 +260,4 @@ class ConfiguredAudienceModels(BackendBase):
         record = self._policy_holder(configured_audience_model_arn)
         record.data.pop(POLICY, None)
         record.data.pop(POLICY_HASH, None)
+        changes.note(record, self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import changes
 from ..errors import ResourceNotFoundException, ValidationException
 from ..records import Record
 from ._base import BackendBase
@@ -22,6 +23,7 @@ class Tagging(BackendBase):
         record = self._taggable(resource_arn)
         self.check_tags(tags, record.tags)
         record.tags.update(tags)
+        changes.note(record, self)
         return {}
 
     def untag_resource(self, *, resource_arn: str, tag_keys: list[str]) -> dict[str, Any]:
@@ -34,6 +36,7 @@ class Tagging(BackendBase):
             )
         for key in tag_keys:
             record.tags.pop(key, None)
+        changes.note(record, self)
         return {}
 
     def list_tags_for_resource(self, *, resource_arn: str) -> dict[str, Any]:

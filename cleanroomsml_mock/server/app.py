@@ -6,9 +6,9 @@ ARN labels with ``%2F`` stay one segment.
 Bad input never stops the server: malformed JSON, a content type other than JSON, a body
 over ``MAX_BODY_BYTES`` (413), a body that does not arrive within the request deadline of
 serving.py (408), unknown paths and methods a route does not take all get a JSON 4xx
-(docs/server.md, "Bad input" and "Limits"). With a state file, state is saved
-(atomically) after every successful call that is not a GET, so a restart loses nothing
-that was acknowledged.
+(docs/server.md, "Bad input" and "Limits"). With a state file, what each call changed is
+appended to its journal and fsynced before the answer is sent (journal.py), so a restart
+loses nothing that was acknowledged.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from ..controls import WorldControls
 from ..dispatch import dispatch
 from ..errors import MockBugError
+from ..journal import Journal
 from ..protocol import WireRequest, WireResponse
-from ..state import save as save_state
 from ..world import World
 from .answers import Refused, invalid, mock_bug_answer, refusal
 from .control import ControlEndpoints
@@ -68,6 +68,8 @@ class MockServerApp:
         self.max_body_bytes = max_body_bytes
         self.endpoints = ControlEndpoints(self.controls, state_file=self.state_file)
         self.cors = Cors(cors_origins, keep_alive=KEEP_ALIVE)  # cors.py
+        # opened by ThreadedServer.start (the file is loaded then), closed by stop
+        self.journal = Journal(world, self.state_file) if self.state_file is not None else None
 
     def __call__(self, environ: dict[str, Any], start_response: _StartResponse) -> Iterable[bytes]:
         start_response, preflight = self.cors.enter(environ, start_response)  # CORS (cors.py)
@@ -96,7 +98,7 @@ class MockServerApp:
         if path == "/_mock" or path.startswith("/_mock/"):
             response = self.endpoints.answer(method, path, body)
             if method != "GET" and response.status < 300:
-                self.save()
+                self.save(control=True)
             return response
         headers = {
             key[5:].replace("_", "-").title(): value
@@ -111,14 +113,14 @@ class MockServerApp:
             response = dispatch(self.world, WireRequest(method, url, headers, body))
         except MockBugError as bug:  # recorded once by dispatch; a 500, never a traceback
             response = mock_bug_answer(bug, bug.operation, f"{method} {path}")
-        if method != "GET" and response.status < 300:
-            self.save()
+        self.save()  # a read may move a status too (progressive mode); nothing: no write
         return response
 
-    def save(self) -> None:
-        """Save the state (if a state file is set); atomic, under the world's lock."""
-        if self.state_file is not None:
-            save_state(self.world, self.state_file)
+    def save(self, *, control: bool = False) -> None:
+        """Journal what changed (if a state file is set and open); durable once it returns.
+        ``control``: a test control ran (the options and memberships are saved too)."""
+        if self.journal is not None:
+            self.journal.commit(control=control)
 
 
 def _raw_uri(environ: dict[str, Any]) -> str:

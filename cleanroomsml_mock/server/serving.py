@@ -34,8 +34,6 @@ from ..lifecycle import Lifecycle, check_durations
 from ..protocol import WireResponse
 from ..quotas import quota_value
 from ..state import StateFileError
-from ..state import load as load_state
-from ..state import save as save_state
 from ..world import World
 from .answers import mock_bug_answer, refusal
 from .app import KEEP_ALIVE, MockServerApp
@@ -433,10 +431,12 @@ class ThreadedServer(Controls):
     server has the handle's test controls (``server.reset()``, ``server.set_status(...)``,
     ``server.calls``...), which act on its state.
 
-    With ``state_file``, state is loaded at start (if the file exists) and saved at start
-    (a path that cannot be written is a ``StateFileError``), after every acknowledged
-    change and at stop. ``start()`` on an address in use, or one that cannot be bound,
-    raises ``OSError`` naming ``host:port``.
+    With ``state_file``, state is loaded at start if the file exists (validated completely
+    first: a file that is not a valid state file is a ``StateFileError`` and is left as it
+    was), else written then (a path that cannot be written is a ``StateFileError``). Every
+    acknowledged change is journaled next to it (``PATH.journal``), and the journal is
+    folded into the file at stop (docs/server.md, "State files"). ``start()`` on an address
+    in use, or one that cannot be bound, raises ``OSError`` naming ``host:port``.
 
     ``cors_origins`` are the origins whose pages may call the server from a browser:
     ``"*"`` (the default: any), a comma-separated string or a list of
@@ -507,22 +507,20 @@ class ThreadedServer(Controls):
 
     def _changed(self) -> None:
         if self._server is not None:  # before start(), the state file is still to be loaded
-            self.app.save()
+            self.app.save(control=True)
 
     def start(self) -> ThreadedServer:
         if self._server is not None:
             return self
-        state_file = self.app.state_file
-        if state_file is not None:
-            if state_file.exists():
-                load_state(self.world, state_file)
-            try:  # a path that cannot be written fails now, not as a 500 after each change
-                save_state(self.world, state_file)
-            except OSError as exc:
-                raise StateFileError(
-                    f"cannot write state file {state_file}: {exc.strerror or exc}"
-                ) from None
-        self._server = build_server(self.app, self._host, self._port, verbose=self._verbose)
+        journal = self.app.journal
+        if journal is not None:  # a path that cannot be written fails now, not as a 500 later
+            journal.open()
+        try:
+            self._server = build_server(self.app, self._host, self._port, verbose=self._verbose)
+        except BaseException:
+            if journal is not None:
+                journal.close()
+            raise
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -542,7 +540,8 @@ class ThreadedServer(Controls):
         _close_connections(server)
         if thread is not None:
             thread.join(timeout=5)
-        self.app.save()
+        if self.app.journal is not None:
+            self.app.journal.close()
 
     @property
     def host(self) -> str:
@@ -614,11 +613,6 @@ def run(
         server.start()
     except StateFileError as exc:
         print(f"cleanroomsml-mock: not starting: {exc}", file=sys.stderr)
-        print(
-            "cleanroomsml-mock: fix or move the file away (or pass another --state-file) "
-            "to start with an empty state",
-            file=sys.stderr,
-        )
         return 2
     except OSError as exc:  # the address is in use or cannot be bound: one line
         print(f"cleanroomsml-mock: not starting: {exc.strerror or exc}", file=sys.stderr)
