@@ -60,6 +60,10 @@ class Host(Protocol):
         """The record filed under ``arn`` in the account and region the ARN names, with
         the host that holds it (for resources seen under several ARNs)."""
 
+    def schedule(self, record: Record) -> None:
+        """Ask the mock's clock to look at ``record`` again when ``record.next_due`` says
+        (after a status change: when its next timed step or time rule falls due)."""
+
 
 @dataclass(eq=False)
 class Record:
@@ -161,6 +165,28 @@ class Record:
             self.time_rules(host, now)
         return not self.removed
 
+    def next_due(self, host: Host) -> _dt.datetime | None:
+        """The earliest moment at which ``catch_up`` can change the record (its next timed
+        step, or when its kind's time rules act), or None: the clock never acts on it as
+        it is now. The mock keeps records in order of this moment, so a call only looks
+        at the records whose time has come."""
+        track = self.track
+        if track is None or self.removed:
+            return None
+        due = self.time_rule_due(host)
+        if track.pending and host.lifecycle is Lifecycle.TIMED:
+            since = track.since or self.create_time
+            step = since + _dt.timedelta(
+                seconds=step_seconds(self.kind, track.status, host.durations)
+            )
+            if due is None or step < due:
+                due = step
+        return due
+
+    def time_rule_due(self, host: Host) -> _dt.datetime | None:
+        """When this kind's ``time_rules`` act next on the record as it is (None: never)."""
+        return None
+
     def timed_step_allowed(self, host: Host, due: _dt.datetime) -> bool:
         """Whether the timed step due at ``due`` is taken (a kind whose time rules end the
         step otherwise says no; they then apply)."""
@@ -215,6 +241,8 @@ class Record:
         self.touch(since if since is not None else host.now())
         if self.removed:
             host.remove(self)
+        else:
+            host.schedule(self)
 
 
 record_type(Record)

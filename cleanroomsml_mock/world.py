@@ -9,23 +9,21 @@ never deadlock.
 
 from __future__ import annotations
 
+import datetime as _dt
+import heapq
+import itertools
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .calls import CallList
 from .clock import Clock
 from .config import MockConfig
 from .faults import Fault
-from .lifecycle import Lifecycle
 from .memberships import MembershipRegistry
 from .records import Record
 
 if TYPE_CHECKING:
     from .backend import CleanRoomsMLBackend
-
-# The kinds of record with time rules of their own, which the clock acts on in every
-# lifecycle mode (docs/custom-models.md, "Time rules"); in timed mode it acts on all.
-TIME_RULE_KINDS = ("ml-input-channel", "trained-model")
 
 
 class World:
@@ -41,6 +39,7 @@ class World:
         self.faults: dict[str, list[Fault]] = {}
         # the mock's clock: wall clock plus an offset (m.advance_time)
         self.clock = Clock()
+        self._schedule = _Schedule()
 
     def backend(self, account_id: str, region: str) -> CleanRoomsMLBackend:
         key = (account_id, region)
@@ -70,30 +69,87 @@ class World:
         return None
 
     def catch_up(self) -> None:
-        """Let the clock act on every record (``Record.catch_up``: timed mode's steps and
-        the time rules), so that whatever a call looks at shows the time it is."""
+        """Let the clock act on the records whose time has come (``Record.catch_up``:
+        timed mode's steps and the time rules), so that whatever a call looks at shows the
+        time it is. Records wait in order of ``Record.next_due``, so a call costs what is
+        due, not what is stored."""
         with self.lock:
-            timed = self.config.lifecycle is Lifecycle.TIMED
-            now = self.clock.now()  # one reading for the whole sweep
-            for backend in list(self.backends.values()):
-                if timed:
-                    records = list(backend.records.values())
-                else:
-                    records = [
-                        record
-                        for kind in TIME_RULE_KINDS
-                        for record in backend.tables.get(kind, {}).values()
-                    ]
-                for record in records:
-                    if not record.removed:
-                        record.catch_up(backend, now)
+            self._schedule.run(self, self.clock.now())
+
+    def schedule(self, record: Record, backend: Any) -> None:
+        """Look at ``record`` again when its ``next_due`` comes (after a change)."""
+        if self.backends.get((backend.account_id, backend.region)) is backend:
+            self._schedule.pending[id(record)] = (record, backend)
 
     def reset(self) -> None:
         """Forget every resource, membership, injected error and recorded call, and put
         the clock back to the wall clock."""
         with self.lock:
             self.clock.offset = 0.0
+            self._schedule = _Schedule()
             self.backends.clear()
             self.memberships = MembershipRegistry()
             self.faults.clear()
             self.calls.clear()
+
+
+class _Schedule:
+    """The records the clock will act on, in order of when (``Record.next_due``).
+
+    Records changed since the last call wait in ``pending`` until they are placed; a
+    backend seen for the first time (a new one, or every one after a state load) is placed
+    whole; a change of lifecycle mode or durations places everything again. An entry
+    whose record was placed again since is stale and skipped.
+    """
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[_dt.datetime, int, Record, Any]] = []
+        self.due: dict[int, _dt.datetime] = {}  # id(record) -> its place in the heap
+        self.pending: dict[int, tuple[Record, Any]] = {}
+        self.seen: set[int] = set()  # id() of the backends placed whole
+        self.options: Any = None
+        self._order = itertools.count()
+
+    def run(self, world: World, now: _dt.datetime) -> None:
+        options = (world.config.lifecycle, tuple(world.config.durations.items()))
+        if options != self.options:
+            self.options = options
+            self.heap.clear()
+            self.due.clear()
+            self.seen.clear()
+        backends = world.backends.values()
+        if len(self.seen) != len(world.backends) or any(id(b) not in self.seen for b in backends):
+            self.seen = {id(b) for b in backends}
+            for backend in backends:
+                for record in backend.records.values():
+                    self.pending[id(record)] = (record, backend)
+        heap = self.heap
+        done: set[int] = set()  # each record is caught up at most once a call
+        while self.pending or (heap and heap[0][0] <= now):
+            for record, backend in list(self.pending.values()):
+                if id(record) not in done:
+                    del self.pending[id(record)]
+                    self._place(record, backend)
+            if len(self.pending) and not (heap and heap[0][0] <= now):
+                break  # what is left was caught up already: placed at the next call
+            while heap and heap[0][0] <= now:
+                due, _, record, backend = heapq.heappop(heap)
+                if self.due.get(id(record)) != due:
+                    continue  # placed again since
+                del self.due[id(record)]
+                if record.removed or id(backend) not in self.seen or id(record) in done:
+                    continue
+                done.add(id(record))
+                record.catch_up(backend, now)
+                self.pending.pop(id(record), None)
+                self._place(record, backend)
+
+    def _place(self, record: Record, backend: Any) -> None:
+        due = record.next_due(backend)
+        if due is None:
+            self.due.pop(id(record), None)
+            return
+        if self.due.get(id(record)) == due:
+            return
+        self.due[id(record)] = due
+        heapq.heappush(self.heap, (due, next(self._order), record, backend))

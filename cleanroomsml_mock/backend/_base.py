@@ -133,6 +133,14 @@ class BackendBase:
         self.table(record.kind)[record.arn] = record
         self.records[record.arn] = record
         indexes.add(record)
+        self.schedule(record)
+
+    def schedule(self, record: Record) -> None:
+        """Have the mock's clock look at ``record`` when ``record.next_due`` says (a view
+        without a clock schedule, e.g. a unit test's stub, lets the record be)."""
+        schedule = getattr(self.view, "schedule", None)
+        if schedule is not None:
+            schedule(record, self)
 
     def remove(self, record: Record) -> None:
         """Take a record out of its table, the ARN index and the derived indexes."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from ..config import MockConfig
     from ..memberships import MembershipRegistry
+    from ..records import Record
     from ..world import World
     from ._base import BackendBase
 
@@ -65,6 +66,9 @@ class _WorldWindow:
 
     def backends_in(self, region: str) -> list[BackendBase]:
         return [b for (_, r), b in self._world.backends.items() if r == region]
+
+    def schedule(self, record: Record, backend: BackendBase) -> None:
+        self._world.schedule(record, backend)
 
 
 def view_of(world: World) -> WorldView:

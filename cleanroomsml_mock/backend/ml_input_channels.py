@@ -50,6 +50,13 @@ class MLInputChannelRecord(JobRecord):
         if recount is not None:
             recount(self)
 
+    def time_rule_due(self, host: Host) -> _dt.datetime | None:
+        track = self.track
+        days = self.data.get("retentionInDays")
+        if track is None or track.status != "ACTIVE" or not isinstance(days, int):
+            return None
+        return (track.since or self.create_time) + _dt.timedelta(days=days)
+
     def time_rules(self, host: Host, now: _dt.datetime) -> None:
         track = self.track
         days = self.data.get("retentionInDays")

@@ -64,6 +64,9 @@ class TrainedModelVersion(JobRecord):
             return None
         return (track.since or self.create_time) + _dt.timedelta(seconds=limit)
 
+    def time_rule_due(self, host: Host) -> _dt.datetime | None:
+        return self._deadline()
+
     def timed_step_allowed(self, host: Host, due: _dt.datetime) -> bool:
         deadline = self._deadline()
         return deadline is None or due <= deadline
@@ -128,6 +131,10 @@ class TrainedModelRecord(Record):
         for version in self.versions:
             version.catch_up(host, now)
         return True
+
+    def next_due(self, host: Host) -> _dt.datetime | None:
+        dues = [d for d in (v.next_due(host) for v in self.versions) if d is not None]
+        return min(dues) if dues else None
 
     def set_status(
         self,
@@ -409,6 +416,7 @@ class TrainedModels(CollaborationSupport):
             target.tags.update(tags or {})
             self.touch(target)
             self.recount(target)
+            self.schedule(version)
         else:
             model = TrainedModelRecord(
                 kind=KIND,
