@@ -31,8 +31,12 @@ if TYPE_CHECKING:
     from .lifecycle import Lifecycle
     from .mock import CleanRoomsMLMock, mock_cleanroomsml
     from .server import ThreadedServer
+    from .types import ErrorCode, LifecycleName, StatusName
 
 _LAZY = {
+    "ErrorCode": "types",
+    "LifecycleName": "types",
+    "StatusName": "types",
     "mock_cleanroomsml": "mock",
     "CleanRoomsMLMock": "mock",
     "ThreadedServer": "server",
@@ -87,12 +91,15 @@ __all__ = [
     "CallList",
     "CleanRoomsMLMock",
     "ConflictException",
+    "ErrorCode",
     "InternalServiceException",
     "Lifecycle",
+    "LifecycleName",
     "MockBugError",
     "ResourceNotFoundException",
     "ServiceError",
     "ServiceQuotaExceededException",
+    "StatusName",
     "ThreadedServer",
     "ThrottlingException",
     "ValidationException",

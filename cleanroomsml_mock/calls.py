@@ -73,11 +73,12 @@ class Call:
         return self._params if self._params is not None else {}
 
     @property
-    def response(self) -> Any:
+    def response(self) -> dict[str, Any] | None:
         """The response document (a dict) on success; None on failure or when empty."""
         if self._response is _UNSET:
             self._response = json.loads(self._body) if self._body else None
-        return self._response
+        response: dict[str, Any] | None = self._response
+        return response
 
     @property
     def succeeded(self) -> bool:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .faults import make_fault
 from .lifecycle import status_enum
 from .quotas import quota_value
+from .types import ErrorCode, StatusName
 
 if TYPE_CHECKING:
     from .calls import CallList
@@ -77,7 +78,7 @@ class Controls:
     def set_status(
         self,
         arn: str,
-        status: str,
+        status: StatusName,
         *,
         status_code: str | None = None,
         message: str | None = None,
@@ -136,7 +137,7 @@ class Controls:
     def inject_error(
         self,
         operation: str,
-        code: str | None = None,
+        code: ErrorCode | None = None,
         *,
         message: str | None = None,
         count: int | None = 1,

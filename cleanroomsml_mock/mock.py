@@ -22,6 +22,7 @@ from .controls import Controls
 from .errors import ServiceError
 from .lifecycle import Lifecycle, check_durations
 from .quotas import quota_value
+from .types import LifecycleName
 from .world import World
 
 P = ParamSpec("P")
@@ -36,7 +37,7 @@ class CleanRoomsMLMock(Controls):
         self,
         *,
         account_id: str = DEFAULT_ACCOUNT_ID,
-        lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
+        lifecycle: LifecycleName | Lifecycle = Lifecycle.IMMEDIATE,
         strict_memberships: bool = False,
         quotas: dict[str, float] | None = None,
         max_calls: int | None = None,
@@ -242,7 +243,7 @@ def mock_cleanroomsml(
     func: None = None,
     *,
     account_id: str = DEFAULT_ACCOUNT_ID,
-    lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
+    lifecycle: LifecycleName | Lifecycle = Lifecycle.IMMEDIATE,
     strict_memberships: bool = False,
     quotas: dict[str, float] | None = None,
     max_calls: int | None = None,
@@ -254,7 +255,7 @@ def mock_cleanroomsml(
     func: Any = None,
     *,
     account_id: str = DEFAULT_ACCOUNT_ID,
-    lifecycle: str | Lifecycle = Lifecycle.IMMEDIATE,
+    lifecycle: LifecycleName | Lifecycle = Lifecycle.IMMEDIATE,
     strict_memberships: bool = False,
     quotas: dict[str, float] | None = None,
     max_calls: int | None = None,

@@ -34,6 +34,7 @@ from ..lifecycle import Lifecycle, check_durations
 from ..protocol import WireResponse
 from ..quotas import quota_value
 from ..state import StateFileError
+from ..types import LifecycleName
 from ..world import World
 from .answers import mock_bug_answer, refusal
 from .app import KEEP_ALIVE, MockServerApp
@@ -452,7 +453,7 @@ class ThreadedServer(Controls):
         mock: CleanRoomsMLMock | None = None,
         world: World | None = None,
         account_id: str | None = None,
-        lifecycle: str | Lifecycle | None = None,
+        lifecycle: LifecycleName | Lifecycle | None = None,
         strict_memberships: bool | None = None,
         quotas: dict[str, float] | None = None,
         durations: Mapping[str, float] | None = None,
