@@ -74,7 +74,7 @@ class World:
         time it is. Records wait in order of ``Record.next_due``, so a call costs what is
         due, not what is stored."""
         with self.lock:
-            self._schedule.run(self, self.clock.now())
+            self._schedule.run(self)
 
     def schedule(self, record: Record, backend: Any) -> None:
         """Look at ``record`` again when its ``next_due`` comes (after a change)."""
@@ -110,8 +110,9 @@ class _Schedule:
         self.options: Any = None
         self._order = itertools.count()
 
-    def run(self, world: World, now: _dt.datetime) -> None:
-        options = (world.config.lifecycle, tuple(world.config.durations.items()))
+    def run(self, world: World) -> None:
+        config = world.config
+        options = (config.lifecycle, tuple(config.durations.items()) if config.durations else ())
         if options != self.options:
             self.options = options
             self.heap.clear()
@@ -124,6 +125,9 @@ class _Schedule:
                 for record in backend.records.values():
                     self.pending[id(record)] = (record, backend)
         heap = self.heap
+        if not heap and not self.pending:
+            return  # nothing waits for the clock: not even a reading of it
+        now = world.clock.now()
         done: set[int] = set()  # each record is caught up at most once a call
         while self.pending or (heap and heap[0][0] <= now):
             for record, backend in list(self.pending.values()):
