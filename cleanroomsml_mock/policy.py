@@ -1,4 +1,5 @@
-"""IAM evaluation of configured-audience-model resource policies (CONTRACT "Resource policies").
+"""IAM evaluation of configured-audience-model resource policies (docs/lookalike.md,
+"Resource policy evaluation").
 
 A self-contained module: ``parse_policy`` validates a policy document strictly and compiles
 it, ``evaluate`` decides a ``Request`` against it the way IAM decides a request against one

@@ -1,4 +1,4 @@
-"""Version 1 of the state file (the generic tagged encoding of cleanroomsml-mock 0.2),
+"""Version 1 of the state file (the generic tagged encoding of cleanroomsml-mock 0.1),
 read only: ``state.upgrade`` decodes such a file here into a scratch world, then saves
 that as version 2 and validates it like any other file (docs/server.md, "State files").
 
