@@ -32,7 +32,6 @@ import pytest
 import requests
 from botocore.config import Config
 
-from cleanroomsml_mock.controls import WorldControls
 from cleanroomsml_mock.server import ThreadedServer
 
 from .builders import make_audience_model, make_training_dataset, training_data
@@ -472,23 +471,17 @@ def test_the_page_is_html_with_a_strict_content_security_policy(server: Threaded
     assert requests.post(server.endpoint_url + "/_mock/ui", timeout=10).status_code == 405
 
 
-def test_without_a_clock_the_page_says_so(server: ThreadedServer) -> None:
-    page = parse(requests.get(server.endpoint_url + "/_mock/ui", timeout=10).text)
-    if hasattr(WorldControls, "advance_time"):
-        pytest.skip("the controls have a clock")
-    assert page.by_id["clock"] == "Clock: this server has no clock control."
-    assert "clock-form" not in page.by_id
-
-
-def test_with_a_clock_the_page_shows_it_and_a_control(
-    server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_page_shows_the_mock_clock_and_its_control(server: ThreadedServer) -> None:
     import datetime as dt
 
-    if not hasattr(WorldControls, "advance_time"):  # the clock's controls, as documented
-        monkeypatch.setattr(WorldControls, "advance_time", lambda self, s: None, raising=False)
-        moment = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-        monkeypatch.setattr(WorldControls, "now", lambda self: moment, raising=False)
-    page = parse(requests.get(server.endpoint_url + "/_mock/ui", timeout=10).text)
-    assert "clock-form" in page.by_id
-    assert page.by_id["clock-now"]
+    def shown() -> dt.datetime:
+        page = parse(requests.get(server.endpoint_url + "/_mock/ui", timeout=10).text)
+        assert "clock-form" in page.by_id
+        return dt.datetime.strptime(page.by_id["clock-now"], "%Y-%m-%d %H:%M:%S")
+
+    before = shown()
+    answer = requests.post(
+        server.endpoint_url + "/_mock/clock", json={"advanceSeconds": 10 * 86400}, timeout=10
+    )
+    assert answer.status_code == 200
+    assert shown() - before >= dt.timedelta(days=10)

@@ -146,14 +146,9 @@ def render(endpoints: ControlEndpoints, nonce: str) -> str:
 
 
 def _clock_section(endpoints: ControlEndpoints) -> str:
-    """The clock: its time and a control to advance it, where the controls have one
-    (``m.advance_time``, ``POST /_mock/clock`` with ``{"advanceSeconds": N}``)."""
-    controls = endpoints.controls
-    if not hasattr(controls, "advance_time"):
-        # CLOCK CONTROL: shown here once the controls have advance_time (/_mock/clock)
-        return '<p class="note" id="clock">Clock: this server has no clock control.</p>'
-    now = getattr(controls, "now", None)
-    shown = escape(_format(now())) if callable(now) else "?"
+    """The clock: its time and a control to advance it (``m.advance_time``,
+    ``POST /_mock/clock`` with ``{"advanceSeconds": N}``)."""
+    shown = escape(_format(endpoints.controls.now()))
     return (
         '<h2>Clock</h2><form id="clock-form" class="set">'
         f'<span id="clock">Mock time: <span id="clock-now">{shown}</span> UTC</span> '
