@@ -22,27 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from _common import ACCOUNT, DATA, REGION, ROLE
 
 from cleanroomsml_mock import ThreadedServer, mock_cleanroomsml
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench"
-DATA = [
-    {
-        "type": "INTERACTIONS",
-        "inputConfig": {
-            "schema": [
-                {"columnName": "user_id", "columnTypes": ["USER_ID"]},
-                {"columnName": "item_id", "columnTypes": ["ITEM_ID"]},
-                {"columnName": "ts", "columnTypes": ["TIMESTAMP"]},
-            ],
-            "dataSource": {
-                "glueDataSource": {"tableName": "interactions", "databaseName": "db"},
-            },
-        },
-    }
-]
 
 
 def fill(m: Any, count: int) -> None:
