@@ -19,3 +19,6 @@ class MockConfig:
     max_calls: int | None = None
     # timed mode's step durations, checked by ``lifecycle.check_durations`` (seconds)
     durations: dict[str, float] = field(default_factory=dict)
+    # consult moto's S3, Glue and IAM: None while moto's mock_aws is active, True too
+    # (and ``start`` requires it), False never (docs/moto.md)
+    use_moto: bool | None = None

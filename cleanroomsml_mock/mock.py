@@ -21,6 +21,7 @@ from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .controls import Controls
 from .errors import ServiceError
 from .lifecycle import Lifecycle, check_durations
+from .moto_link import moto_active
 from .quotas import quota_value
 from .types import LifecycleName
 from .world import World
@@ -42,11 +43,14 @@ class CleanRoomsMLMock(Controls):
         quotas: dict[str, float] | None = None,
         max_calls: int | None = None,
         durations: Mapping[str, float] | None = None,
+        use_moto: bool | None = None,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
         if max_calls is not None and (isinstance(max_calls, bool) or max_calls < 0):
             raise ValueError(f"max_calls must be a number of calls >= 0, got {max_calls!r}")
+        if use_moto not in (None, True, False):
+            raise ValueError(f"use_moto must be None, True or False, got {use_moto!r}")
         self.config = MockConfig(
             account_id=account_id,
             lifecycle=Lifecycle(lifecycle),
@@ -54,6 +58,7 @@ class CleanRoomsMLMock(Controls):
             quotas=dict(quotas or {}),
             max_calls=max_calls,
             durations=check_durations(durations),
+            use_moto=use_moto,
         )
         for name in self.config.quotas:
             quota_value({}, name)  # unknown quota names fail here, not at first use
@@ -66,6 +71,11 @@ class CleanRoomsMLMock(Controls):
         return active_mocks.is_active(self)
 
     def start(self) -> CleanRoomsMLMock:
+        if self.config.use_moto and not moto_active():
+            raise RuntimeError(
+                "mock_cleanroomsml(use_moto=True) needs moto's mock_aws to be active in this "
+                "process: start it first (docs/moto.md)"
+            )
         self._world = active_mocks.start(self, self.config)
         return self
 
@@ -115,6 +125,7 @@ class CleanRoomsMLMock(Controls):
             quotas=self.config.quotas,
             max_calls=self.config.max_calls,
             durations=self.config.durations,
+            use_moto=self.config.use_moto,
         )
 
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -248,6 +259,7 @@ def mock_cleanroomsml(
     quotas: dict[str, float] | None = None,
     max_calls: int | None = None,
     durations: Mapping[str, float] | None = None,
+    use_moto: bool | None = None,
 ) -> CleanRoomsMLMock: ...
 
 
@@ -260,6 +272,7 @@ def mock_cleanroomsml(
     quotas: dict[str, float] | None = None,
     max_calls: int | None = None,
     durations: Mapping[str, float] | None = None,
+    use_moto: bool | None = None,
 ) -> Any:
     """Mock AWS Clean Rooms ML: ``@mock_cleanroomsml``, ``with mock_cleanroomsml() as m``,
     or ``m = mock_cleanroomsml(); m.start(); ...; m.stop()``."""
@@ -270,6 +283,7 @@ def mock_cleanroomsml(
         quotas=quotas,
         max_calls=max_calls,
         durations=durations,
+        use_moto=use_moto,
     )
     if func is None:
         return handle

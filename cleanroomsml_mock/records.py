@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, overload
 
 from . import changes
 from .lifecycle import Lifecycle, StatusTrack, step_seconds
+from .moto_link import MotoLink
 
 R = TypeVar("R", bound="Record")
 
@@ -59,6 +60,10 @@ class Host(Protocol):
     def locate(self, arn: str) -> tuple[Host, Record] | None:
         """The record filed under ``arn`` in the account and region the ARN names, with
         the host that holds it (for resources seen under several ARNs)."""
+
+    def moto(self) -> MotoLink | None:
+        """moto's S3, Glue and IAM when the mock consults them now, else None (the
+        inputs a kind reads and the outputs it writes: docs/moto.md)."""
 
     def schedule(self, record: Record) -> None:
         """Ask the mock's clock to look at ``record`` again when ``record.next_due`` says

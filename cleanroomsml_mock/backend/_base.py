@@ -27,6 +27,7 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import Lifecycle, StatusTrack
+from ..moto_link import MotoLink
 from ..records import Listing, Observable, Record
 from ._index import Indexes, Window
 from ._view import WorldView, view_of
@@ -77,6 +78,12 @@ class BackendBase:
     def now(self) -> _dt.datetime:
         """The mock's clock (``m.now()``)."""
         return self.view.now()
+
+    def moto(self) -> MotoLink | None:
+        """moto's S3, Glue and IAM when the mock consults them now, else None (a view
+        without moto, e.g. a unit test's stub, has none; docs/moto.md)."""
+        moto = getattr(self.view, "moto", None)
+        return moto() if moto is not None else None
 
     def table(self, kind: str) -> dict[str, Record]:
         """Declare (or get) the table of one kind of record."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Protocol
 
+from ..moto_link import MotoLink, link_for
+
 if TYPE_CHECKING:
     from ..config import MockConfig
     from ..memberships import MembershipRegistry
@@ -40,6 +42,10 @@ class WorldView(Protocol):
 
     def backends_in(self, region: str) -> list[BackendBase]:
         """Every backend created in ``region``, in the order they were created."""
+
+    def moto(self) -> MotoLink | None:
+        """moto's S3, Glue and IAM when the mock consults them now (``use_moto``), else
+        None (docs/moto.md)."""
 
 
 class _WorldWindow:
@@ -69,6 +75,9 @@ class _WorldWindow:
 
     def schedule(self, record: Record, backend: BackendBase) -> None:
         self._world.schedule(record, backend)
+
+    def moto(self) -> MotoLink | None:
+        return link_for(self._world.config.use_moto)
 
 
 def view_of(world: World) -> WorldView:
