@@ -32,6 +32,12 @@ from .moto_link import MotoLink
 
 R = TypeVar("R", bound="Record")
 
+ACTIVE = "ACTIVE"
+CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"
+CREATE_FAILED = "CREATE_FAILED"
+# the statuses a create path walks before ACTIVE (None: a record being born)
+CREATING = frozenset({"CREATE_PENDING", CREATE_IN_PROGRESS, None})
+
 
 RECORD_TYPES: dict[str, type[Record]] = {}
 
@@ -133,7 +139,7 @@ class Record:
         if self.track is None:
             self.track = StatusTrack(path[0])
         self.track.begin(path, host.lifecycle, host.now())
-        self.moved(host, before)
+        self.stepped(host, before)
 
     def observe(self, host: Host) -> bool:
         """A read (a Get, or a List page that shows the record): one step in progressive
@@ -143,7 +149,7 @@ class Record:
         if track is not None and track.pending and host.lifecycle is not Lifecycle.TIMED:
             before = track.status
             if track.observe(host.lifecycle, host.now()):
-                self.moved(host, before)
+                self.stepped(host, before)
         return self.catch_up(host)
 
     def catch_up(self, host: Host, now: _dt.datetime | None = None) -> bool:
@@ -165,7 +171,7 @@ class Record:
                     break
                 before = track.status
                 track.step(due)
-                self.moved(host, before)
+                self.stepped(host, before)
         if not self.removed:
             self.time_rules(host, now)
         return not self.removed
@@ -220,6 +226,8 @@ class Record:
         if self.resumes and host.lifecycle is not Lifecycle.IMMEDIATE:
             self.track.pending = self.rest_of_path(status)
         self.moved(host, before)
+        if status == ACTIVE and before in CREATING and not self.removed:
+            self.reached_active(host, forced=True)
 
     def advance(self, host: Host) -> None:
         """``m.advance``: take one pending step, if there is one."""
@@ -227,7 +235,7 @@ class Record:
         if track is not None and track.pending:
             before = track.status
             track.step(host.now())
-            self.moved(host, before)
+            self.stepped(host, before)
 
     def rest_of_path(self, status: str) -> list[str]:
         """The steps after ``status`` on the first of ``paths`` through it (none for a
@@ -236,6 +244,29 @@ class Record:
             if status in path:
                 return list(path[path.index(status) + 1 :])
         return []
+
+    def stepped(self, host: Host, before: str | None) -> None:
+        """After a step of the record's lifecycle (not ``m.set_status``): ``moved``, and
+        when the step ended a create path in ``ACTIVE``, ``reached_active``."""
+        self.moved(host, before)
+        if self.status == ACTIVE and before in CREATING and not self.removed:
+            self.reached_active(host, forced=False)
+
+    def reached_active(self, host: Host, *, forced: bool) -> None:
+        """The record has just become ``ACTIVE`` at the end of its create path: by its
+        lifecycle (``forced`` False: when it was created, in immediate mode), or by
+        ``m.set_status`` (``forced``). This is when the service has read the resource's
+        inputs and written its outputs; a kind that does so with moto (docs/moto.md)
+        says how here, and calls ``fail`` when an input is missing. Nothing by default."""
+
+    def fail(self, host: Host, details: dict[str, Any]) -> None:
+        """End the create path in ``CREATE_FAILED`` with ``statusDetails`` instead (at the
+        moment the record would have become ``ACTIVE``): it never was ``ACTIVE``."""
+        track = self.track
+        if track is None:
+            return
+        track.force(CREATE_FAILED, details, track.since or host.now())
+        self.moved(host, CREATE_IN_PROGRESS)
 
     def moved(self, host: Host, before: str | None) -> None:
         """After every status change (``before`` is the status it left): ``updateTime``

@@ -128,6 +128,8 @@ class BackendBase:
             **fields,
         )
         self.store(record)
+        if path is not None and path[0] != path[-1] and record.status == path[-1] == "ACTIVE":
+            record.reached_active(self, forced=False)  # immediate mode: born at the end
         return record
 
     def store(self, record: Record) -> None:
