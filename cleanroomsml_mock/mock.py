@@ -49,7 +49,7 @@ class CleanRoomsMLMock(Controls):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
         if max_calls is not None and (isinstance(max_calls, bool) or max_calls < 0):
             raise ValueError(f"max_calls must be a number of calls >= 0, got {max_calls!r}")
-        if use_moto not in (None, True, False):
+        if use_moto is not None and not isinstance(use_moto, bool):
             raise ValueError(f"use_moto must be None, True or False, got {use_moto!r}")
         self.config = MockConfig(
             account_id=account_id,

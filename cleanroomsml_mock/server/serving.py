@@ -488,7 +488,7 @@ class ThreadedServer(Controls):
                 DeprecationWarning,
                 stacklevel=2,
             )
-        if use_moto not in (None, True, False):
+        if use_moto is not None and not isinstance(use_moto, bool):
             raise ValueError(f"use_moto must be None, True or False, got {use_moto!r}")
         if world is None:
             config = MockConfig(
