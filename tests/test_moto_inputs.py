@@ -378,6 +378,8 @@ def test_too_many_rows_stops_reading_at_the_500001st_user() -> None:
         (b'["u"]', 'no "user_id" string'),
         (b"", "is empty"),
         (b"\xff\xfe", "is not JSON"),
+        (b'{"user_id": "\xff"}', "is not JSON (not UTF-8)"),
+        (b'{"user_id": ""}', 'no "user_id" string'),
     ],
 )
 def test_a_line_that_is_not_a_user_row(line: bytes, what: str) -> None:

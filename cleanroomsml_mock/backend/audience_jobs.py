@@ -185,34 +185,24 @@ def _metrics(job_id: str, size_config: dict[str, Any] | None) -> dict[str, Any]:
 _JSON_SPACE = b" \t\r\n"
 _S = rb"[ \t\r\n]*"  # JSON's whitespace
 _PLAIN_ROW = re.compile(
-    _S + rb"\{" + _S + rb'"user_id"' + _S + b":" + _S + rb'"([^"\\\x00-\x1f]*)"' + _S + rb"\}" + _S
+    _S + rb"\{" + _S + rb'"user_id"' + _S + b":" + _S + rb'"([^"\\\x00-\x1f]+)"' + _S + rb"\}" + _S
 )
+_ROW = '{"user_id": "..."}'
 
 
-def _seed_user_id(line: bytes, where: str) -> str:
-    """The ``user_id`` of one line of a JSON Lines seed; a ``MissingInput`` naming
-    ``where`` (the object and line) when the line is not ``{"user_id": "..."}``."""
-    plain = _PLAIN_ROW.fullmatch(line)
+def _parsed_user_id(line: bytes) -> str:
+    """The ``user_id`` of a line that is not a plain row: parsed as JSON. A ``ValueError``
+    saying what is wrong with the line otherwise."""
+    if not line.strip(_JSON_SPACE):
+        raise ValueError("is empty; JSON Lines has one JSON object per line")
     try:
-        if plain is not None:
-            user_id: Any = plain.group(1).decode("utf-8")
-        elif not line.strip(_JSON_SPACE):
-            raise MissingInput(
-                "InvalidSeedData", f"{where} is empty; JSON Lines has one JSON object per line"
-            )
-        else:
-            row = json.loads(line)
-            user_id = row.get("user_id") if isinstance(row, dict) else None
+        row = json.loads(line)
     except ValueError:  # not JSON, or not UTF-8
-        raise MissingInput(
-            "InvalidSeedData",
-            f'{where} is not JSON; the seed must be JSON Lines, {{"user_id": "..."}} on each line',
-        ) from None
+        raise ValueError(f"is not JSON; the seed must be JSON Lines, {_ROW} on each line") from None
+    user_id = row.get("user_id") if isinstance(row, dict) else None
     if not isinstance(user_id, str) or not user_id:
-        raise MissingInput(
-            "InvalidSeedData",
-            f'{where} has no "user_id" string; the seed must be JSON Lines, {{"user_id": "..."}} '
-            "on each line",
+        raise ValueError(
+            f'has no "user_id" string; the seed must be JSON Lines, {_ROW} on each line'
         )
     return user_id
 
@@ -226,9 +216,23 @@ def count_seed_users(link: MotoLink, account_id: str, uri: str, minimum: int | N
     ID. A ``MissingInput`` names the object and line at fault, or the count."""
     objects = link.s3_objects(account_id, uri)
     seen: set[str] = set()
+    plain_row = _PLAIN_ROW.fullmatch
     for found in objects:
         for number, line in enumerate(link.lines([found]), start=1):
-            seen.add(_seed_user_id(line, f"line {number} of the seed audience {found.uri}"))
+            plain = plain_row(line)
+            try:
+                seen.add(
+                    plain.group(1).decode("utf-8") if plain is not None else _parsed_user_id(line)
+                )
+            except UnicodeDecodeError:
+                raise MissingInput(
+                    "InvalidSeedData",
+                    f"line {number} of the seed audience {found.uri} is not JSON (not UTF-8)",
+                ) from None
+            except ValueError as bad:
+                raise MissingInput(
+                    "InvalidSeedData", f"line {number} of the seed audience {found.uri} {bad}"
+                ) from None
             if len(seen) > MAX_SEED_USERS:
                 raise MissingInput(
                     "SeedAudienceTooLarge",
