@@ -3,7 +3,7 @@
 - ``cleanroomsml-mock --version``: ``cleanroomsml-mock <version>``;
 - ``cleanroomsml-mock demo``: run the whole workflow against the mock and narrate it;
 - ``cleanroomsml-mock serve [--host 127.0.0.1] [--port 5000] [--state-file PATH]
-  [--cors-origins ORIGINS]``: the
+  [--cors-origins ORIGINS] [--use-moto]``: the
   mock as an HTTP server for the AWS CLI, other SDKs and other processes. A port in use
   (or an address that cannot be bound) is one line on stderr and exit status 2.
 """
@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="origins whose web pages may call the server, comma-separated "
         "(e.g. http://localhost:3000), or * for any (default *); '' for none",
     )
+    serve.add_argument(
+        "--use-moto",
+        action="store_true",
+        help="read inputs from and write outputs to moto's mock_aws, which must be active in "
+        "this same process (a server started from Python under mock_aws); refused otherwise",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -117,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             lifecycle=Lifecycle(args.lifecycle),
             strict_memberships=args.strict_memberships,
             durations=checked,
+            # without --use-moto: None, moto consulted whenever active (as in process)
+            use_moto=True if args.use_moto else None,
         )
         return run_server(
             args.host,

@@ -21,7 +21,7 @@ from .config import DEFAULT_ACCOUNT_ID, MockConfig
 from .controls import Controls
 from .errors import ServiceError
 from .lifecycle import Lifecycle, check_durations
-from .moto_link import moto_active
+from .moto_link import require_active
 from .quotas import quota_value
 from .types import LifecycleName
 from .world import World
@@ -49,7 +49,7 @@ class CleanRoomsMLMock(Controls):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
         if max_calls is not None and (isinstance(max_calls, bool) or max_calls < 0):
             raise ValueError(f"max_calls must be a number of calls >= 0, got {max_calls!r}")
-        if use_moto not in (None, True, False):
+        if use_moto is not None and not isinstance(use_moto, bool):
             raise ValueError(f"use_moto must be None, True or False, got {use_moto!r}")
         self.config = MockConfig(
             account_id=account_id,
@@ -71,11 +71,7 @@ class CleanRoomsMLMock(Controls):
         return active_mocks.is_active(self)
 
     def start(self) -> CleanRoomsMLMock:
-        if self.config.use_moto and not moto_active():
-            raise RuntimeError(
-                "mock_cleanroomsml(use_moto=True) needs moto's mock_aws to be active in this "
-                "process: start it first (docs/moto.md)"
-            )
+        require_active(self.config.use_moto, "mock_cleanroomsml(use_moto=True)")
         self._world = active_mocks.start(self, self.config)
         return self
 

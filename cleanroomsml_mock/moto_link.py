@@ -55,6 +55,17 @@ def link_for(use_moto: bool | None) -> MotoLink | None:
     return MotoLink()
 
 
+def require_active(use_moto: bool | None, option: str) -> None:
+    """A ``RuntimeError`` naming ``option`` when ``use_moto`` is True and moto's
+    ``mock_aws`` is not active in this process (a mock in another process cannot be seen:
+    docs/moto.md, "Server mode")."""
+    if use_moto and not moto_active():
+        raise RuntimeError(
+            f"{option} needs moto's mock_aws to be active in this process: start it first "
+            "(a moto in another process, such as moto_server, cannot be seen; docs/moto.md)"
+        )
+
+
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/key/prefix`` -> (bucket, key or prefix); a ``MissingInput`` for
     anything else."""

@@ -20,7 +20,9 @@ Export jobs have no ARN in the service. The mock files each under the pseudo-ARN
 from __future__ import annotations
 
 import copy
+import json
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +35,7 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
+from ..moto_link import MissingInput, MotoLink
 from ..policy import Request
 from ..records import Host, Record, record_type
 from ._base import BackendBase
@@ -48,6 +51,10 @@ START_ACTION = "cleanrooms-ml:StartAudienceGenerationJob"
 CREATING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
 DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS"})
 LIVE_EXPORT_STATES = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE"})
+# "The seed size should be between 25 and 500,000 unique user IDs" (User Guide, "Seed data
+# requirements for Clean Rooms ML")
+MIN_SEED_USERS = 25
+MAX_SEED_USERS = 500_000
 
 
 def audience_export_job_arn(audience_generation_job_arn: str, name: str) -> str:
@@ -80,6 +87,31 @@ class AudienceGenerationJob(Record):
         # one track for both copies, also when they are built again from saved state
         if self.starter_copy is not None:
             self.track = self.starter_copy.track
+
+    def reached_active(self, host: Host, *, forced: bool) -> None:
+        """The job has read its seed audience: with moto consulted, a missing role or an
+        S3 seed that does not meet the seed data requirements makes it CREATE_FAILED
+        instead (docs/moto.md, "Inputs the mock reads"). The one job is checked once,
+        through the starter's copy, which holds the seed. A test forcing ACTIVE says the
+        job succeeded: nothing is read."""
+        link = host.moto()
+        if forced or link is None:
+            return
+        if not self.primary:
+            found = host.locate(self.peer_arn) if self.peer_arn is not None else None
+            if found is not None:
+                found[1].reached_active(found[0], forced=forced)
+            return
+        seed = self.data["seedAudience"]
+        try:
+            link.check_role(seed["roleArn"], "seedAudience.roleArn")
+            uri = (seed.get("dataSource") or {}).get("s3Uri")
+            if uri is not None:  # a SQL seed is a query's result: nothing in S3 to read
+                found = host.locate(self.data["configuredAudienceModelArn"])
+                minimum = found[1].data.get("minMatchingSeedSize") if found else None
+                count_seed_users(link, ids.arn_account(self.arn) or "", uri, minimum)
+        except MissingInput as missing:
+            self.fail(host, missing.status_details)
 
     def pick(self, member: str) -> Any:
         if member == "metrics":
@@ -146,6 +178,80 @@ def _metrics(job_id: str, size_config: dict[str, Any] | None) -> dict[str, Any]:
                 {"audienceSize": {"type": size_type, "value": value}, "score": round(score, 4)}
             )
     return {"relevanceMetrics": relevance, "recallMetric": round(rng.uniform(0.2, 0.8), 4)}
+
+
+# the usual row, {"user_id": "<no escapes>"}: its user ID without parsing JSON (a seed of
+# 500,000 rows is read in a third of the time); any other line is parsed as JSON
+_JSON_SPACE = b" \t\r\n"
+_S = rb"[ \t\r\n]*"  # JSON's whitespace
+_PLAIN_ROW = re.compile(
+    _S + rb"\{" + _S + rb'"user_id"' + _S + b":" + _S + rb'"([^"\\\x00-\x1f]+)"' + _S + rb"\}" + _S
+)
+_ROW = '{"user_id": "..."}'
+
+
+def _parsed_user_id(line: bytes) -> str:
+    """The ``user_id`` of a line that is not a plain row: parsed as JSON. A ``ValueError``
+    saying what is wrong with the line otherwise."""
+    if not line.strip(_JSON_SPACE):
+        raise ValueError("is empty; JSON Lines has one JSON object per line")
+    try:
+        row = json.loads(line)
+    except ValueError:  # not JSON, or not UTF-8
+        raise ValueError(f"is not JSON; the seed must be JSON Lines, {_ROW} on each line") from None
+    user_id = row.get("user_id") if isinstance(row, dict) else None
+    if not isinstance(user_id, str) or not user_id:
+        raise ValueError(
+            f'has no "user_id" string; the seed must be JSON Lines, {_ROW} on each line'
+        )
+    return user_id
+
+
+def count_seed_users(link: MotoLink, account_id: str, uri: str, minimum: int | None = None) -> int:
+    """The number of unique user IDs of the S3 seed audience at ``uri`` (an object, or
+    every object under a prefix), read as the User Guide's "Seed data requirements for
+    Clean Rooms ML" describe it: JSON Lines, one ``{"user_id": "..."}`` object per line,
+    25 to 500,000 unique user IDs and at least the configured audience model's
+    ``minMatchingSeedSize``. Read line by line, and no further than the 500,001st unique
+    ID. A ``MissingInput`` names the object and line at fault, or the count."""
+    objects = link.s3_objects(account_id, uri)
+    seen: set[str] = set()
+    plain_row = _PLAIN_ROW.fullmatch
+    for found in objects:
+        for number, line in enumerate(link.lines([found]), start=1):
+            plain = plain_row(line)
+            try:
+                seen.add(
+                    plain.group(1).decode("utf-8") if plain is not None else _parsed_user_id(line)
+                )
+            except UnicodeDecodeError:
+                raise MissingInput(
+                    "InvalidSeedData",
+                    f"line {number} of the seed audience {found.uri} is not JSON (not UTF-8)",
+                ) from None
+            except ValueError as bad:
+                raise MissingInput(
+                    "InvalidSeedData", f"line {number} of the seed audience {found.uri} {bad}"
+                ) from None
+            if len(seen) > MAX_SEED_USERS:
+                raise MissingInput(
+                    "SeedAudienceTooLarge",
+                    f"the seed audience {uri} has more than {MAX_SEED_USERS:,} unique user IDs "
+                    f"(the most a seed may have)",
+                )
+    least = max(MIN_SEED_USERS, minimum or 0)
+    if len(seen) < least:
+        why = (
+            "the configured audience model's minMatchingSeedSize"
+            if minimum is not None and minimum > MIN_SEED_USERS
+            else "the fewest a seed may have"
+        )
+        raise MissingInput(
+            "SeedAudienceTooSmall",
+            f"the seed audience {uri} has {len(seen):,} unique user IDs; it needs at least "
+            f"{least:,} ({why})",
+        )
+    return len(seen)
 
 
 def _check_seed(seed: dict[str, Any]) -> None:
@@ -340,11 +446,12 @@ class AudienceJobs(BackendBase):
             **copy.deepcopy(snapshot),
         )
         if cross_account:
+            # no path of its own: the owner's copy takes the starter's track (and so the
+            # status it reached when it was born: its inputs were read then, once)
             owner_backend.new_record(
                 JOB,
                 owner_arn,
                 {"audienceGenerationJobArn": owner_arn, "name": owner_name, **common},
-                path=CREATE_PATH,
                 tags=dict(parent_tags) if inherit else {},
                 cls=AudienceGenerationJob,
                 peer_arn=arn,

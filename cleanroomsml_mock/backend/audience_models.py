@@ -16,9 +16,11 @@ from typing import Any
 from .. import quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
-from ..records import Record, record_type
+from ..moto_link import MissingInput
+from ..records import Host, Record, record_type
 from ._base import BackendBase
 from ._index import StatusCount, status_count
+from .training_datasets import read_training_data
 
 KIND = "audience-model"
 NOUN = "Audience model"
@@ -39,6 +41,21 @@ class AudienceModelRecord(Record):
 
     paths = (CREATE_PATH, DELETE_AND_REMOVE_PATH)
     resumes = True
+
+    def reached_active(self, host: Host, *, forced: bool) -> None:
+        """Training has read the training dataset: with moto consulted, a missing role,
+        Glue table or column makes the model CREATE_FAILED instead (docs/moto.md, "Inputs
+        the mock reads"). A test forcing ACTIVE says training succeeded: nothing is read."""
+        link = host.moto()
+        if forced or link is None:
+            return
+        found = host.locate(self.data["trainingDatasetArn"])
+        if found is None:  # a training dataset in use cannot be deleted
+            return
+        try:
+            read_training_data(link, found[1])
+        except MissingInput as missing:
+            self.fail(host, missing.status_details)
 
 
 # The paths an audience model walks (a test checks them against the model's enum).

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .. import ids
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import ACTIVE_ONLY
+from ..moto_link import MissingInput, MotoLink
 from ..records import Record, record_type
 from ._base import BackendBase
 
@@ -48,6 +50,42 @@ def _check_schema(training_data: list[dict[str, Any]]) -> None:
                     f"{path}: the schema must have exactly one column of type {required} "
                     f"(found {found})"
                 )
+
+
+def read_training_data(link: MotoLink, dataset: Record) -> None:
+    """What training an audience model reads of its training dataset, from moto
+    (docs/moto.md, "Inputs the mock reads"): Clean Rooms ML assumes the dataset's
+    ``roleArn`` "to read the data referred to in the dataSource field of each dataset"
+    (API reference, CreateTrainingDataset), so the role must exist; then each dataset's
+    Glue table must exist in its ``catalogId`` (else the dataset owner's account), in the
+    dataset's region, with every column its ``schema`` declares ("The schema specified in
+    the CreateTrainingDataset action must align with the schema defined when the AWS Glue
+    table was created": User Guide, "Training data requirements for Clean Rooms ML").
+    Glue keeps names in lower case, so columns are compared case-insensitively. A
+    ``MissingInput`` names the first thing missing."""
+    arn = dataset.arn
+    link.check_role(dataset.data["roleArn"], f"Training dataset {arn} roleArn")
+    account = ids.arn_account(arn) or ""
+    region = ids.arn_region(arn) or ""
+    for i, entry in enumerate(dataset.data["trainingData"], start=1):
+        config = entry["inputConfig"]
+        glue = config["dataSource"]["glueDataSource"]
+        catalog = glue.get("catalogId") or account
+        database, table = glue["databaseName"], glue["tableName"]
+        columns = link.glue_columns(catalog, region, database, table)
+        present = {str(column.get("Name", "")).lower() for column in columns}
+        absent = [
+            column["columnName"]
+            for column in config["schema"]
+            if column["columnName"].lower() not in present
+        ]
+        if absent:
+            raise MissingInput(
+                "GlueColumnNotFound",
+                f"Glue table {database}.{table} (catalog {catalog}, {region}) has no column "
+                f"{', '.join(absent)}, declared in trainingData.{i}.inputConfig.schema of "
+                f"training dataset {arn}",
+            )
 
 
 class TrainingDatasets(BackendBase):

@@ -31,6 +31,7 @@ from werkzeug.serving import (
 from ..config import DEFAULT_ACCOUNT_ID, MockConfig
 from ..controls import Controls
 from ..lifecycle import Lifecycle, check_durations
+from ..moto_link import moto_active, require_active
 from ..protocol import WireResponse
 from ..quotas import quota_value
 from ..state import StateFileError
@@ -426,8 +427,9 @@ class ThreadedServer(Controls):
     ...     client = boto3.client("cleanroomsml", endpoint_url=server.endpoint_url)
 
     By default the server has a state of its own, made with the options ``account_id``,
-    ``lifecycle``, ``strict_memberships``, ``quotas`` and ``durations`` (as
-    ``mock_cleanroomsml``'s).
+    ``lifecycle``, ``strict_memberships``, ``quotas``, ``durations`` and ``use_moto`` (as
+    ``mock_cleanroomsml``'s; ``use_moto=True`` makes ``start()`` raise ``RuntimeError``
+    unless moto's ``mock_aws`` is active in this process: docs/moto.md, "Server mode").
     ``mock=m`` serves the state of the started handle ``m`` instead, with its options. The
     server has the handle's test controls (``server.reset()``, ``server.set_status(...)``,
     ``server.calls``...), which act on its state.
@@ -457,6 +459,7 @@ class ThreadedServer(Controls):
         strict_memberships: bool | None = None,
         quotas: dict[str, float] | None = None,
         durations: Mapping[str, float] | None = None,
+        use_moto: bool | None = None,
         verbose: bool = False,
         cors_origins: str | Sequence[str] | None = "*",
     ) -> None:
@@ -469,6 +472,7 @@ class ThreadedServer(Controls):
                 "strict_memberships": strict_memberships,
                 "quotas": quotas,
                 "durations": durations,
+                "use_moto": use_moto,
             }
             given = sorted(name for name, value in options.items() if value is not None)
             if given:
@@ -484,6 +488,8 @@ class ThreadedServer(Controls):
                 DeprecationWarning,
                 stacklevel=2,
             )
+        if use_moto is not None and not isinstance(use_moto, bool):
+            raise ValueError(f"use_moto must be None, True or False, got {use_moto!r}")
         if world is None:
             config = MockConfig(
                 account_id=DEFAULT_ACCOUNT_ID if account_id is None else account_id,
@@ -491,6 +497,7 @@ class ThreadedServer(Controls):
                 strict_memberships=bool(strict_memberships),
                 quotas=dict(quotas or {}),
                 durations=check_durations(durations),
+                use_moto=use_moto,
             )
             for name in config.quotas:
                 quota_value({}, name)  # unknown quota names fail here, not at first use
@@ -513,6 +520,7 @@ class ThreadedServer(Controls):
     def start(self) -> ThreadedServer:
         if self._server is not None:
             return self
+        require_active(self.world.config.use_moto, "ThreadedServer(use_moto=True)")
         journal = self.app.journal
         if journal is not None:  # a path that cannot be written fails now, not as a 500 later
             journal.open()
@@ -598,6 +606,13 @@ def run(
     import signal
 
     config = config or MockConfig()
+    if config.use_moto and not moto_active():
+        print(
+            "cleanroomsml-mock: not starting: --use-moto needs moto's mock_aws active in this "
+            "process; a server process cannot see a moto of another process (docs/moto.md)",
+            file=sys.stderr,
+        )
+        return 2
     server = ThreadedServer(
         host,
         port,
@@ -607,6 +622,7 @@ def run(
         strict_memberships=config.strict_memberships,
         quotas=config.quotas,
         durations=config.durations,
+        use_moto=config.use_moto,
         verbose=verbose,
         cors_origins=cors_origins,
     )
