@@ -208,10 +208,24 @@ class MotoLink:
             raise MissingInput("S3ObjectNotFound", f"no S3 object at {uri}")
         return objects
 
-    def put_object(self, account_id: str, bucket: str, key: str, body: bytes) -> None:
-        """Store ``body`` at ``s3://bucket/key`` in moto's S3 (the bucket must exist)."""
+    def check_bucket(self, account_id: str, bucket: str) -> None:
+        """A ``MissingInput`` (``S3BucketNotFound``) naming ``bucket`` if it does not exist."""
         self._bucket(account_id, bucket)
-        self._s3(account_id).put_object(bucket, key, body)
+
+    def put_object(
+        self,
+        account_id: str,
+        bucket: str,
+        key: str,
+        body: bytes,
+        content_type: str | None = None,
+    ) -> None:
+        """Store ``body`` at ``s3://bucket/key`` in moto's S3 (the bucket must exist), with
+        ``content_type`` as its ``Content-Type`` when given."""
+        self._bucket(account_id, bucket)
+        stored = self._s3(account_id).put_object(bucket, key, body)
+        if content_type is not None:
+            stored.set_metadata({"Content-Type": content_type})
 
     def lines(self, objects: list[S3Object]) -> Iterator[bytes]:
         """The lines of ``objects`` one after another, read only as far as the caller goes."""

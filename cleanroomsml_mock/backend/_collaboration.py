@@ -253,6 +253,8 @@ class CollaborationSupport(BackendBase):
         record.update_time = record.create_time
         record.track = StatusTrack.starting(path, self.lifecycle, record.create_time)
         self.store(record)
+        if path[0] != path[-1] and record.status == path[-1] == "ACTIVE":
+            record.reached_active(self, forced=False)  # immediate mode: born at the end
 
     def member_may_delete(self, record: Record, membership_identifier: str, noun: str) -> None:
         """The caller must be an active member of the record's collaboration, and the

@@ -36,6 +36,7 @@ from ..errors import (
 )
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
 from ..moto_link import MissingInput, MotoLink
+from ..outputs import Destination, audience_files, write
 from ..policy import Request
 from ..records import Host, Record, record_type
 from ._base import BackendBase
@@ -78,6 +79,7 @@ class AudienceGenerationJob(Record):
     show_metrics: bool = True
     size_config: dict[str, Any] | None = None  # audienceSizeConfig when the job started
     output_prefix: str = ""  # the configured output S3 location when the job started
+    output_role: str = ""  # the configured outputConfig.roleArn when the job started
     starter_copy: AudienceGenerationJob | None = None  # on the owner's copy
 
     paths = (CREATE_PATH, DELETE_AND_REMOVE_PATH)
@@ -142,6 +144,29 @@ class AudienceExportJob(Record):
         if member == "outputLocation":
             return self.output_location if self.status == "ACTIVE" else None
         return super().pick(member)
+
+    def reached_active(self, host: Host, *, forced: bool) -> None:
+        """The audience is written under ``outputLocation`` with the configured audience
+        model's ``outputConfig.roleArn`` (docs/moto.md, "Outputs the mock writes")."""
+        job_arn = self.data["audienceGenerationJobArn"]
+        found = host.locate(job_arn)
+        job = found[1] if found is not None else None
+        if not isinstance(job, AudienceGenerationJob):
+            return  # the job is gone with its exports; nothing is left to write for
+        configured = job.data["configuredAudienceModelArn"]
+        destination = Destination(
+            self.output_location,
+            job.output_role or None,
+            f"the outputConfig.roleArn of configured audience model {configured},",
+            lambda: audience_files(
+                self.arn,
+                generation_job_arn=job_arn,
+                name=self.name,
+                audience_size=self.data["audienceSize"],
+                include_seed=bool(job.data.get("includeSeedInOutput")),
+            ),
+        )
+        write(self, host, ids.arn_account(job_arn) or "", [destination], forced=forced)
 
 
 status_count(
@@ -430,6 +455,7 @@ class AudienceJobs(BackendBase):
             "output_prefix": configured.data["outputConfig"]["destination"]["s3Destination"][
                 "s3Uri"
             ],
+            "output_role": configured.data["outputConfig"]["roleArn"],
         }
         seed_view: dict[str, Any] = {"seedAudience": seed_audience}
         if seed_audience.get("sqlParameters") is not None:

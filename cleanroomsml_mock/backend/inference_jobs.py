@@ -12,8 +12,10 @@ from typing import Any
 from .. import memberships, quotas
 from ..errors import ConflictException, ValidationException
 from ..lifecycle import CANCEL_PATH, CREATE_PATH
-from ..records import Record, record_type
-from ._collaboration import CANCELLABLE_STATES, JobRecord
+from ..moto_link import MissingInput
+from ..outputs import Destination, inference_files, write
+from ..records import Host, Record, record_type
+from ._collaboration import CANCELLABLE_STATES, CollaborationSupport, JobRecord
 from ._index import StatusCount, status_count
 from .trained_models import TrainedModels
 
@@ -30,7 +32,60 @@ status_count(
 class InferenceJobRecord(JobRecord):
     """An inference job: created, or cancelled (INACTIVE); never removed."""
 
+    model_name: str = ""  # the trained model's name (a part of the output location)
+
     paths = (CREATE_PATH, CANCEL_PATH)
+
+    def reached_active(self, host: Host, *, forced: bool) -> None:
+        """The results are written for each member the output configuration names, under
+        that member's ML configuration location (user guide, "Running inference on a
+        trained model": s3Uri/collaborationId/trainedModelName/callerAccountId/jobName),
+        with that configuration's role (docs/moto.md, "Outputs the mock writes")."""
+        if not isinstance(host, CollaborationSupport):
+            return
+        data = self.data
+        collaboration = data["collaborationIdentifier"]
+        caller = data["creatorAccountId"]
+        model_name = self.model_name or data["trainedModelArn"].rsplit("/", 1)[-1]
+        found = host.locate(data["dataSource"]["mlInputChannelArn"])
+        channel = found[1] if found is not None else None
+        records = channel.outputs.get("numberOfRecords") if isinstance(channel, JobRecord) else None
+        destinations: list[Destination | MissingInput] = []
+        for member in data["outputConfiguration"]["members"]:
+            account = member["accountId"]
+            membership = host.member_account(collaboration, account)
+            configuration = (
+                host.ml_configuration_of(membership.membership_id)
+                if membership is not None
+                else None
+            )
+            location = configuration.data["defaultOutputLocation"] if configuration else {}
+            s3_uri = location.get("destination", {}).get("s3Destination", {}).get("s3Uri")
+            if not s3_uri:
+                destinations.append(
+                    MissingInput(
+                        "MLConfigurationNotFound",
+                        f"member {account} has no ML configuration with an S3 destination in "
+                        f"collaboration {collaboration}: the inference results have nowhere "
+                        "to go (PutMLConfiguration)",
+                    )
+                )
+                continue
+            destinations.append(
+                Destination(
+                    f"{s3_uri.rstrip('/')}/{collaboration}/{model_name}/{caller}/{self.name}/",
+                    location.get("roleArn"),
+                    "the defaultOutputLocation.roleArn of the ML configuration of member "
+                    f"{account},",
+                    lambda: inference_files(
+                        self.arn,
+                        job_arn=self.arn,
+                        accept=data["outputConfiguration"].get("accept"),
+                        input_records=records if isinstance(records, int) else None,
+                    ),
+                )
+            )
+        write(self, host, caller, destinations, forced=forced)
 
 
 class TrainedModelInferenceJobs(TrainedModels):
@@ -158,6 +213,7 @@ class TrainedModelInferenceJobs(TrainedModels):
             update_time=t,
             tags=dict(tags or {}),
             outputs=outputs,
+            model_name=model.name,
         )
         self.store_job(record, CREATE_PATH)
         return {"trainedModelInferenceJobArn": arn}

@@ -17,7 +17,8 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import CREATE_PATH
-from ..records import Record, record_type
+from ..outputs import Destination, model_files, write
+from ..records import Host, Record, record_type
 from .trained_models import TrainedModels
 
 KIND = "trained-model-export-job"
@@ -29,7 +30,27 @@ NOUN = "Trained model"
 class TrainedModelExportJobRecord(Record):
     """An export of a trained model version: created, nothing after."""
 
+    output_role: str = ""  # the receiver's ML configuration roleArn when the job started
+
     paths = (CREATE_PATH,)
+
+    def reached_active(self, host: Host, *, forced: bool) -> None:
+        """The artifacts are written under ``outputLocation`` with the receiving member's
+        ML configuration role (docs/moto.md, "Outputs the mock writes")."""
+        data = self.data
+        receiver = data["outputConfiguration"]["members"][0]["accountId"]
+        destination = Destination(
+            data["outputLocation"],
+            self.output_role or None,
+            f"the defaultOutputLocation.roleArn of the ML configuration of member {receiver},",
+            lambda: model_files(
+                self.arn,
+                trained_model_arn=data["trainedModelArn"],
+                version_id=data.get("trainedModelVersionIdentifier"),
+                files_to_export=data["filesToExport"],
+            ),
+        )
+        write(self, host, data["creatorAccountId"], [destination], forced=forced)
 
 
 def key(model_arn: str, version_id: str | None, name: str) -> str:
@@ -169,6 +190,7 @@ class TrainedModelExportJobs(TrainedModels):
             path=CREATE_PATH,
             taggable=False,
             cls=TrainedModelExportJobRecord,
+            output_role=configuration.data["defaultOutputLocation"]["roleArn"],
         )
 
     def list_collaboration_trained_model_export_jobs(
