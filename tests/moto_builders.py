@@ -14,6 +14,8 @@ from typing import Any
 
 import boto3
 
+from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml
+
 from .builders import (
     OUTPUT_S3,
     REGION,
@@ -39,6 +41,19 @@ TRUST_POLICY = {
         }
     ],
 }
+
+
+@contextlib.contextmanager
+def beside_moto(moto_first: bool = True, **options: Any) -> Iterator[CleanRoomsMLMock]:
+    """moto's ``mock_aws`` and this mock (with ``options``), in either nesting order."""
+    from moto import mock_aws
+
+    if moto_first:
+        with mock_aws(), mock_cleanroomsml(**options) as m:
+            yield m
+    else:
+        with mock_cleanroomsml(**options) as m, mock_aws():
+            yield m
 
 
 @contextlib.contextmanager

@@ -5,11 +5,10 @@ and the ``use_moto`` option that decides whether moto is consulted at all."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -36,6 +35,7 @@ from .builders import (
 )
 from .moto_builders import (
     as_account,
+    beside_moto,
     configure,
     make_bucket,
     make_glue_table,
@@ -51,17 +51,6 @@ moto = pytest.importorskip("moto")
 
 MODES = ("immediate", "progressive", "manual", "timed")
 MONTH = 30 * 24 * 3600
-
-
-@contextlib.contextmanager
-def beside_moto(moto_first: bool = True, **options: Any) -> Iterator[CleanRoomsMLMock]:
-    """moto's mock_aws and this mock, in either nesting order."""
-    if moto_first:
-        with moto.mock_aws(), mock_cleanroomsml(**options) as m:
-            yield m
-    else:
-        with mock_cleanroomsml(**options) as m, moto.mock_aws():
-            yield m
 
 
 def client() -> Any:

@@ -5,12 +5,10 @@ the failures (missing bucket, missing role) that end a job in CREATE_FAILED."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import tarfile
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -34,6 +32,7 @@ from .builders import (
     privacy,
     start_inference,
 )
+from .moto_builders import beside_moto, make_bucket, make_glue_table, make_role, upload_seed
 
 moto = pytest.importorskip("moto")
 
@@ -48,17 +47,6 @@ MODES = ("immediate", "progressive", "manual", "timed")
 # ---------------------------------------------------------------- helpers (moto side)
 
 
-@contextlib.contextmanager
-def mocks(moto_first: bool = True, **options: Any) -> Iterator[CleanRoomsMLMock]:
-    """moto's ``mock_aws`` and this mock, in either nesting order."""
-    if moto_first:
-        with moto.mock_aws(), mock_cleanroomsml(**options) as m:
-            yield m
-    else:
-        with mock_cleanroomsml(**options) as m, moto.mock_aws():
-            yield m
-
-
 def s3() -> Any:
     return boto3.client("s3", region_name=REGION)
 
@@ -66,28 +54,12 @@ def s3() -> Any:
 def aws_inputs(*, buckets: tuple[str, ...] = (OUTPUT_BUCKET, SEED_BUCKET, ML_BUCKET)) -> None:
     """What the jobs read in moto (docs/moto.md, "Inputs the mock reads"): the role, the
     Glue table of builders.training_data, a seed of 1,000 users; and the buckets."""
-    boto3.client("iam", region_name=REGION).create_role(
-        RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
-    )
-    glue = boto3.client("glue", region_name=REGION)
-    glue.create_database(DatabaseInput={"Name": "db"})
-    glue.create_table(
-        DatabaseName="db",
-        TableInput={
-            "Name": "events",
-            "StorageDescriptor": {
-                "Columns": [
-                    {"Name": name, "Type": "string"}
-                    for name in ("user_id", "item_id", "event_time")
-                ]
-            },
-        },
-    )
+    make_role()
+    make_glue_table()
     for bucket in buckets:
-        s3().create_bucket(Bucket=bucket)
+        make_bucket(bucket)
     if SEED_BUCKET in buckets:
-        seed = b"".join(b'{"user_id": "u%d"}\n' % i for i in range(1000))
-        s3().put_object(Bucket=SEED_BUCKET, Key=SEED_S3.split("/", 3)[3], Body=seed)
+        upload_seed(1000)
 
 
 def objects_under(uri: str) -> dict[str, bytes]:
@@ -193,7 +165,7 @@ def export_job_status(c: Any, model: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("moto_first", [True, False], ids=["moto-first", "mock-first"])
 def test_audience_export_layout(moto_first: bool) -> None:
-    with mocks(moto_first) as m:
+    with beside_moto(moto_first) as m:
         aws_inputs()
         location, objects = exported_audience(m)
         assert location.startswith(OUTPUT_S3)
@@ -217,7 +189,7 @@ def test_audience_export_layout(moto_first: bool) -> None:
 
 
 def test_small_audience_is_written_whole() -> None:
-    with mocks() as m:
+    with beside_moto() as m:
         aws_inputs()
         c = client()
         job = generation_job(
@@ -230,7 +202,7 @@ def test_small_audience_is_written_whole() -> None:
 
 
 def test_percentage_audience_gets_the_cap() -> None:
-    with mocks() as m:
+    with beside_moto() as m:
         aws_inputs()
         c = client()
         job = generation_job(
@@ -265,7 +237,7 @@ def drive_export(m: CleanRoomsMLMock, c: Any, job: str, mode: str) -> dict[str, 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_audience_export_in_every_lifecycle_mode(mode: str) -> None:
-    with mocks(lifecycle=mode) as m:
+    with beside_moto(lifecycle=mode) as m:
         aws_inputs()
         c = client()
         job = generation_job(m, c)
@@ -283,7 +255,7 @@ def test_audience_export_in_every_lifecycle_mode(mode: str) -> None:
 def test_layout_and_bytes_are_the_same_in_every_mode() -> None:
     seen = set()
     for mode in MODES:
-        with mocks(lifecycle=mode) as m:
+        with beside_moto(lifecycle=mode) as m:
             m.seed(11)
             aws_inputs()
             c = client()
@@ -295,7 +267,7 @@ def test_layout_and_bytes_are_the_same_in_every_mode() -> None:
 
 
 def test_set_status_active_writes_outputs() -> None:
-    with mocks(lifecycle="manual") as m:
+    with beside_moto(lifecycle="manual") as m:
         aws_inputs()
         c = client()
         job = generation_job(m, c)
@@ -313,7 +285,7 @@ def test_set_status_active_writes_outputs() -> None:
 def test_set_status_active_skips_what_cannot_be_written() -> None:
     """A forced ACTIVE says the job succeeded: no role is checked, a missing bucket is
     skipped, and the job stays ACTIVE."""
-    with mocks(lifecycle="manual") as m:
+    with beside_moto(lifecycle="manual") as m:
         aws_inputs(buckets=(SEED_BUCKET,))
         c = client()
         missing_role = f"arn:aws:iam::{ACCOUNT}:role/not-there"
@@ -331,7 +303,7 @@ def test_set_status_active_skips_what_cannot_be_written() -> None:
 
 
 def test_use_moto_false_writes_nothing() -> None:
-    with mocks(use_moto=False) as m:
+    with beside_moto(use_moto=False) as m:
         aws_inputs()
         c = client()
         job = generation_job(m, c)
@@ -349,7 +321,7 @@ def test_without_moto_nothing_is_consulted() -> None:
 
 
 def seeded_export(seed: int) -> tuple[str, dict[str, bytes]]:
-    with mocks() as m:
+    with beside_moto() as m:
         m.seed(seed)
         aws_inputs()
         return exported_audience(m)
@@ -363,7 +335,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
 
 
 def test_missing_output_bucket_fails_the_export() -> None:
-    with mocks() as m:
+    with beside_moto() as m:
         aws_inputs(buckets=(SEED_BUCKET,))
         c = client()
         job = generation_job(m, c)
@@ -376,7 +348,7 @@ def test_missing_output_bucket_fails_the_export() -> None:
 
 
 def test_missing_output_role_fails_the_export() -> None:
-    with mocks() as m:
+    with beside_moto() as m:
         aws_inputs()
         c = client()
         missing_role = f"arn:aws:iam::{ACCOUNT}:role/not-there"
@@ -395,7 +367,7 @@ def test_missing_output_role_fails_the_export() -> None:
 
 @pytest.mark.parametrize("moto_first", [True, False], ids=["moto-first", "mock-first"])
 def test_trained_model_export_layout(moto_first: bool) -> None:
-    with mocks(moto_first):
+    with beside_moto(moto_first):
         aws_inputs()
         c = client()
         put_ml_configuration(c)
@@ -418,7 +390,7 @@ def test_trained_model_export_layout(moto_first: bool) -> None:
 
 
 def test_trained_model_export_writes_only_the_files_the_policy_names() -> None:
-    with mocks():
+    with beside_moto():
         aws_inputs()
         c = client()
         put_ml_configuration(c)
@@ -430,7 +402,7 @@ def test_trained_model_export_writes_only_the_files_the_policy_names() -> None:
 def test_trained_model_export_is_deterministic() -> None:
     archives = []
     for seed in (5, 5, 6):
-        with mocks() as m:
+        with beside_moto() as m:
             m.seed(seed)
             aws_inputs()
             c = client()
@@ -442,7 +414,7 @@ def test_trained_model_export_is_deterministic() -> None:
 
 
 def test_trained_model_export_fails_without_bucket_or_role() -> None:
-    with mocks():
+    with beside_moto():
         aws_inputs(buckets=(SEED_BUCKET,))
         c = client()
         put_ml_configuration(c)
@@ -451,7 +423,7 @@ def test_trained_model_export_fails_without_bucket_or_role() -> None:
         assert status["status"] == "CREATE_FAILED"
         assert status["statusDetails"]["statusCode"] == "S3BucketNotFound"
         assert ML_BUCKET in status["statusDetails"]["message"]
-    with mocks():
+    with beside_moto():
         aws_inputs()
         c = client()
         missing_role = f"arn:aws:iam::{ACCOUNT}:role/not-there"
@@ -492,7 +464,7 @@ def inference_job(c: Any, arn: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("moto_first", [True, False], ids=["moto-first", "mock-first"])
 def test_inference_results_layout(moto_first: bool) -> None:
-    with mocks(moto_first):
+    with beside_moto(moto_first):
         aws_inputs()
         c = client()
         put_ml_configuration(c)
@@ -515,7 +487,7 @@ def test_inference_results_layout(moto_first: bool) -> None:
 
 
 def test_inference_results_in_json_lines() -> None:
-    with mocks():
+    with beside_moto():
         aws_inputs()
         c = client()
         put_ml_configuration(c)
@@ -526,7 +498,7 @@ def test_inference_results_in_json_lines() -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_inference_results_in_every_lifecycle_mode(mode: str) -> None:
-    with mocks(lifecycle=mode) as m:
+    with beside_moto(lifecycle=mode) as m:
         aws_inputs()
         c = client()
         put_ml_configuration(c)
@@ -551,7 +523,7 @@ def test_inference_results_in_every_lifecycle_mode(mode: str) -> None:
 
 
 def test_inference_fails_without_ml_configuration_bucket_or_role() -> None:
-    with mocks():
+    with beside_moto():
         aws_inputs()
         c = client()
         arn, _ = inference(c)
@@ -559,7 +531,7 @@ def test_inference_fails_without_ml_configuration_bucket_or_role() -> None:
         assert details["status"] == "CREATE_FAILED"
         assert details["statusDetails"]["statusCode"] == "MLConfigurationNotFound"
         assert ACCOUNT in details["statusDetails"]["message"]
-    with mocks():
+    with beside_moto():
         aws_inputs(buckets=(SEED_BUCKET,))
         c = client()
         put_ml_configuration(c)
@@ -567,7 +539,7 @@ def test_inference_fails_without_ml_configuration_bucket_or_role() -> None:
         details = inference_job(c, arn)
         assert details["status"] == "CREATE_FAILED"
         assert details["statusDetails"]["statusCode"] == "S3BucketNotFound"
-    with mocks():
+    with beside_moto():
         aws_inputs()
         c = client()
         put_ml_configuration(c, role=f"arn:aws:iam::{ACCOUNT}:role/not-there")
