@@ -152,7 +152,7 @@ class BackendBase:
     def indexes(self) -> Indexes:
         """The derived indexes, rebuilt from the tables if they are not there yet."""
         if self.name_index is None:
-            self.name_index = Indexes.build(self.tables)
+            self.name_index = Indexes.build(self.records.values())
         return self.name_index
 
     def named(self, kind: str, name: str) -> list[Record]:
@@ -176,13 +176,24 @@ class BackendBase:
 
     def count_status(self, name: str, scope: str | None = None) -> int:
         """The status count ``name`` (declared with ``_index.status_count``) in ``scope``
-        (None: all of this backend)."""
-        return self.indexes().count(name, scope, self.filed)
+        (None: all of this backend): kept exact, read without a scan."""
+        return self.indexes().count(name, scope)
+
+    def counted_records(self, name: str, scope: str) -> list[Record]:
+        """The records counted by the status count ``name`` in ``scope``, in the order
+        they were filed."""
+        return self.indexes().counted_records(name, scope)
 
     def recount(self, record: Record) -> None:
-        """Enter a record in the status counts again after its status was forced."""
-        if self.filed(record):
-            self.indexes().offer(record)
+        """Enter a record in the status counts again after a status change (a part of a
+        record, e.g. a trained model version, enters the record it is filed in)."""
+        filed = self.records.get(record.arn)
+        if filed is not None:
+            self.indexes().recount(filed)
+
+    def advancing(self) -> list[Record]:
+        """The records ``m.advance()`` may move (a step is pending), in filed order."""
+        return self.indexes().advancing()
 
     def touch(self, record: Record) -> None:
         """Mark a change that is not a status change (an update, a new version)."""
@@ -206,6 +217,13 @@ class BackendBase:
         List returns them: a page is sliced from the ordered index, the table is not
         copied."""
         return Listing(Window(self.indexes().ordered(kind, member, value)), self)
+
+    def listing_by(self, kind: str, **filters: str | None) -> Listing[Any]:
+        """Like ``listing_of``, for the records whose data members have the values given
+        (those given as None are not filtered on): a parent of ``_index.PARENTS`` or a
+        combination declared with ``_index.listed_by``."""
+        given = {member: value for member, value in filters.items() if value is not None}
+        return Listing(Window(self.indexes().ordered_by(kind, given)), self)
 
     def find(self, kind: str, arn: str, noun: str) -> Record:
         """The record, or a ``ResourceNotFoundException`` naming it. Not a read."""
@@ -271,7 +289,6 @@ class BackendBase:
     ) -> None:
         """``m.set_status`` on a record of this backend: the record's machine decides."""
         record.set_status(self, status, details, version)
-        self.recount(record)
 
     def step_record(self, record: Record) -> None:
         """``m.advance`` on a record of this backend: the record's machine decides."""

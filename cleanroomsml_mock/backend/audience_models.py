@@ -18,13 +18,15 @@ from ..errors import ConflictException, ValidationException
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
 from ..records import Record, record_type
 from ._base import BackendBase
-from ._index import StatusCount, status_count
+from ._index import StatusCount, listed_by, status_count
 
 KIND = "audience-model"
 NOUN = "Audience model"
 TRAINING_DATASET = "training-dataset"
 CONFIGURED_AUDIENCE_MODEL = "configured-audience-model"
 
+# DeleteAudienceModel's "in use" check: the configured audience models of an audience model
+listed_by(CONFIGURED_AUDIENCE_MODEL, "audienceModelArn")
 status_count(
     quotas.PENDING_AUDIENCE_MODELS,
     StatusCount(KIND, lambda status: status in quotas.PENDING_STATES),
@@ -109,8 +111,9 @@ class AudienceModels(BackendBase):
         record = self.find(KIND, audience_model_arn, NOUN)
         users = [
             configured.arn
-            for configured in self.table(CONFIGURED_AUDIENCE_MODEL).values()
-            if configured.data.get("audienceModelArn") == audience_model_arn
+            for configured in self.children(
+                CONFIGURED_AUDIENCE_MODEL, "audienceModelArn", audience_model_arn
+            )
         ]
         if users:
             raise ConflictException(

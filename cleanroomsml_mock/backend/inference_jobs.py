@@ -14,7 +14,7 @@ from ..errors import ConflictException, ValidationException
 from ..lifecycle import CANCEL_PATH, CREATE_PATH
 from ..records import Record, record_type
 from ._collaboration import CANCELLABLE_STATES, JobRecord
-from ._index import StatusCount, status_count
+from ._index import StatusCount, listed_by, status_count
 from .trained_models import TrainedModels
 
 KIND = "trained-model-inference-job"
@@ -23,6 +23,13 @@ status_count(
     quotas.PENDING_INFERENCE_JOBS_PER_MEMBERSHIP,
     StatusCount(KIND, lambda status: status in quotas.PENDING_STATES, "membershipIdentifier"),
 )
+
+# the List operations' filters: by trained model, its version, or both, in a membership or
+# a collaboration
+for _parent in ("membershipIdentifier", "collaborationIdentifier"):
+    listed_by(KIND, _parent, "trainedModelArn")
+    listed_by(KIND, _parent, "trainedModelVersionIdentifier")
+    listed_by(KIND, _parent, "trainedModelArn", "trainedModelVersionIdentifier")
 
 
 @record_type
@@ -170,16 +177,6 @@ class TrainedModelInferenceJobs(TrainedModels):
         record.observe(self)
         return record
 
-    @staticmethod
-    def _matches(
-        job: Record, trained_model_arn: str | None, version_identifier: str | None
-    ) -> bool:
-        if trained_model_arn is not None and job.data["trainedModelArn"] != trained_model_arn:
-            return False
-        return version_identifier is None or (
-            job.data.get("trainedModelVersionIdentifier") == version_identifier
-        )
-
     def list_trained_model_inference_jobs(
         self,
         *,
@@ -193,10 +190,11 @@ class TrainedModelInferenceJobs(TrainedModels):
                 KIND, "membershipIdentifier", membership_identifier
             )
             if trained_model_arn is None and trained_model_version_identifier is None
-            else self.listing(
-                job
-                for job in self.children(KIND, "membershipIdentifier", membership_identifier)
-                if self._matches(job, trained_model_arn, trained_model_version_identifier)
+            else self.listing_by(
+                KIND,
+                membershipIdentifier=membership_identifier,
+                trainedModelArn=trained_model_arn,
+                trainedModelVersionIdentifier=trained_model_version_identifier,
             )
         }
 
@@ -222,12 +220,9 @@ class TrainedModelInferenceJobs(TrainedModels):
         self.collaboration_access(collaboration_identifier)
         return {
             "collaborationTrainedModelInferenceJobs": self.collaboration_listing(
-                KIND, collaboration_identifier
-            )
-            if trained_model_arn is None and trained_model_version_identifier is None
-            else self.listing(
-                job
-                for job in self.collaboration_records(KIND, collaboration_identifier)
-                if self._matches(job, trained_model_arn, trained_model_version_identifier)
+                KIND,
+                collaboration_identifier,
+                trainedModelArn=trained_model_arn,
+                trainedModelVersionIdentifier=trained_model_version_identifier,
             )
         }
