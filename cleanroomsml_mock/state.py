@@ -114,6 +114,18 @@ class _Field:
     check: Callable[[Any, str], None]  # JSON -> None, or _Bad
     decode: Callable[[Any], Any]  # checked JSON -> value
     reference: type[Record] | None = None  # a record named by its ARN, linked after build
+    # JSON -> whether ``check`` passes, without building the path of any error (None:
+    # ``check`` is asked, and its _Bad caught)
+    ok: Callable[[Any], bool] | None = None
+
+    def passes(self, value: Any) -> bool:
+        if self.ok is not None:
+            return self.ok(value)
+        try:
+            self.check(value, "")
+        except _Bad:
+            return False
+        return True
 
 
 def _iso(value: Any, where: str) -> str:
@@ -225,7 +237,18 @@ def _field_for(name: str, hint: Any, owner: type) -> _Field:
             for i, item in enumerate(value):
                 _check_record(item, f"{where}[{i}]", None, base)
 
-        field = _Field(name, encode_records, check_records, lambda v: [_build_record(r) for r in v])
+        def records_ok(value: Any) -> bool:
+            return isinstance(value, list) and all(
+                _record_ok(item, None, base) is not None for item in value
+            )
+
+        field = _Field(
+            name,
+            encode_records,
+            check_records,
+            lambda v: [_build_record(r) for r in v],
+            ok=records_ok,
+        )
     elif isinstance(hint, type) and issubclass(hint, Record):
 
         def encode_ref(value: Any, where: str) -> Any:
@@ -239,7 +262,10 @@ def _field_for(name: str, hint: Any, owner: type) -> _Field:
             "one in state.py"
         )
     if optional:
-        field = dataclasses.replace(field, check=_optional(field.check))
+        inner = field.passes
+        field = dataclasses.replace(
+            field, check=_optional(field.check), ok=lambda value: value is None or inner(value)
+        )
     return field
 
 
@@ -257,6 +283,12 @@ def _schema(cls: type[Record]) -> tuple[_Field, ...]:
             if f.name not in _BASE_FIELDS
         )
     return found
+
+
+@functools.cache
+def _references(type_name: str) -> tuple[str, ...]:
+    """The fields of a registered record type that name another record by its ARN."""
+    return tuple(f.name for f in _schema(RECORD_TYPES[type_name]) if f.reference is not None)
 
 
 @functools.cache
@@ -333,11 +365,129 @@ def _check_track(value: Any, where: str, kind: str) -> None:
         _want(details, dict, f"{where}.details", "an object or null")
 
 
+def _time_ok(value: Any) -> bool:
+    """Whether ``_check_time`` passes."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return _dt.datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+_TRACK_MEMBERS = frozenset(("status", "pending", "details", "since"))
+
+
+def _track_ok(value: Any, kind: str) -> bool:
+    """Whether ``_check_track`` passes."""
+    if value is None:
+        return True
+    if not isinstance(value, dict) or value.keys() != _TRACK_MEMBERS:
+        return False
+    since = value["since"]
+    if since is not None and not _time_ok(since):
+        return False
+    allowed = _statuses(kind)
+    status = value["status"]
+    if not isinstance(status, str) or (allowed is not None and status not in allowed):
+        return False
+    pending = value["pending"]
+    if not isinstance(pending, list):
+        return False
+    for step in pending:
+        if not isinstance(step, str):
+            return False
+        if allowed is not None and step not in allowed and step != REMOVED:
+            return False
+    details = value["details"]
+    return details is None or isinstance(details, dict)
+
+
+_BASE_MEMBERS = frozenset(_BASE_FIELDS)
+_KNOWN: dict[type[Record], frozenset[str]] = {}
+
+
+def _record_ok(value: Any, home: tuple[str, str] | None, base: type[Record]) -> type[Record] | None:
+    """The class of the record ``value`` describes if ``_explain_record`` passes, else
+    None: the same rules, tested without building the path of any error (a valid file
+    costs no message; an invalid one is explained by ``_explain_record``)."""
+    if not isinstance(value, dict):
+        return None
+    kinds = _kinds()  # (imports every family: their record types are registered)
+    name = value.get("type")
+    cls = RECORD_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None or not issubclass(cls, base):
+        return None
+    fields = _schema(cls)
+    known = _KNOWN.get(cls)
+    if known is None:
+        known = _KNOWN[cls] = frozenset(
+            {"type", "data_times", *_BASE_FIELDS, *(f.name for f in fields)}
+        )
+    keys = value.keys()
+    if not keys <= known or not _BASE_MEMBERS <= keys:
+        return None
+    kind = value["kind"]
+    if not isinstance(kind, str) or kind not in kinds:
+        return None
+    arn = value["arn"]
+    if not isinstance(arn, str):
+        return None
+    match = _ARN.fullmatch(arn)
+    if match is None:
+        if kind != "ml-configuration":
+            return None
+        if _UUID.fullmatch(arn.removeprefix("ml-configuration/")) is None:
+            return None
+    elif home is not None and (match.group(2), match.group(1)) != home:
+        return None
+    data = value["data"]
+    if not isinstance(data, dict):
+        return None
+    for key in _DATA_STRINGS:
+        member = data.get(key)
+        if member is not None and not isinstance(member, str):
+            return None
+    for key, member in data.items():
+        if key.endswith("Arn") and member is not None:
+            if not isinstance(member, str) or not _ANY_ARN.fullmatch(member):
+                return None
+    times = value.get("data_times", [])
+    if not isinstance(times, list):
+        return None
+    for key in times:
+        if not isinstance(key, str) or key not in data or not _time_ok(data[key]):
+            return None
+    if not _time_ok(value["create_time"]) or not _time_ok(value["update_time"]):
+        return None
+    if not _track_ok(value["track"], kind):
+        return None
+    tags = value["tags"]
+    if not isinstance(tags, dict) or not all(isinstance(tag, str) for tag in tags.values()):
+        return None
+    if not isinstance(value["taggable"], bool):
+        return None
+    for field in fields:
+        if field.name in value and not field.passes(value[field.name]):
+            return None
+    return cls
+
+
 def _check_record(
     value: Any, where: str, home: tuple[str, str] | None, base: type[Record] = Record
 ) -> type[Record]:
-    """The class of the record ``value`` describes, if it matches its schema; else _Bad.
-    ``home``: the (account, region) whose backend files it (its ARN must be of it)."""
+    """The class of the record ``value`` describes, if it matches its schema; else _Bad
+    naming the path of the first deviation. ``home``: the (account, region) whose
+    backend files it (its ARN must be of it)."""
+    cls = _record_ok(value, home, base)
+    return cls if cls is not None else _explain_record(value, where, home, base)
+
+
+def _explain_record(
+    value: Any, where: str, home: tuple[str, str] | None, base: type[Record] = Record
+) -> type[Record]:
+    """``_check_record``, rule by rule, with the path of each: _Bad at the first
+    deviation (a record ``_record_ok`` refuses always has one)."""
     _want(value, dict, where, "an object (a record)")
     kinds = _kinds()  # (imports every family: their record types are registered)
     name = value.get("type")
@@ -665,13 +815,15 @@ def build(
     view = view_of(world)
     for (account, region), records in backends.items():
         backend = CleanRoomsMLBackend(view, account, region)
+        made: list[Record] = []
         for value in records.values():
             record = _build_record(value)
-            backend.store(record)
+            made.append(record)
             by_arn[record.arn] = record
-            for field in _schema(type(record)):
-                if field.reference is not None and value.get(field.name) is not None:
-                    links.append((record, field.name, value[field.name]))
+            for name in _references(value["type"]):
+                if value.get(name) is not None:
+                    links.append((record, name, value[name]))
+        backend.file_loaded(made)
         built[(account, region)] = backend
     for record, name, arn in links:
         setattr(record, name, by_arn[arn])

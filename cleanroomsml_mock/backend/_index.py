@@ -80,6 +80,22 @@ def listed_by(kind: str, *members: str) -> None:
     the data members ``members`` (parents that never change once the record is filed), for
     a List filtered by all of them (at import time, by the family that lists them)."""
     LISTED.setdefault(kind, []).append(tuple(sorted(members)))
+    _COMBOS_OF.clear()
+
+
+# kind -> the combinations of data members its records are listed under (PARENTS, each
+# alone, then LISTED), computed at first use
+_COMBOS_OF: dict[str, tuple[tuple[str, ...], ...]] = {}
+
+
+def _combos(kind: str) -> tuple[tuple[str, ...], ...]:
+    found = _COMBOS_OF.get(kind)
+    if found is None:
+        found = _COMBOS_OF[kind] = (
+            *((member,) for member in PARENTS),
+            *LISTED.get(kind, ()),
+        )
+    return found
 
 
 def list_key(kind: str, filters: dict[str, Any]) -> tuple[Any, ...]:
@@ -240,7 +256,8 @@ class Indexes:
     __slots__ = ("counted", "lists", "names", "seqs", "waiting")
 
     def __init__(self) -> None:
-        self.names: dict[str, dict[str, tuple[str, ...]]] = {}
+        # kind -> name -> the ARN called so (a tuple of them when several are)
+        self.names: dict[str, dict[str, str | tuple[str, ...]]] = {}
         self.seqs: dict[str, int] = {}  # ARN -> sequence number
         self.lists: dict[tuple[Any, ...], Ordered] = {}
         # (count name, scope value) -> counted item -> the record filed in the table
@@ -255,24 +272,24 @@ class Indexes:
             indexes.add(record)
         return indexes
 
-    def _keys(self, record: Record) -> Iterator[tuple[Any, ...]]:
+    @staticmethod
+    def _keys(record: Record) -> list[tuple[Any, ...]]:
         """The keys of the ordered lists ``record`` is in."""
         kind = record.kind
         data = record.data
-        yield (kind,)
-        for member in PARENTS:
-            value = data.get(member)
-            if isinstance(value, str):
-                yield (kind, member, value)
-        for members in LISTED.get(kind, ()):
+        arn = record.arn
+        keys: list[tuple[Any, ...]] = [(kind,)]
+        for members in _combos(kind):
             key: tuple[Any, ...] = (kind,)
             for member in members:
                 value = data.get(member)
-                if not isinstance(value, str):
+                # a record naming itself (a trained model's trainedModelArn) is no parent
+                if not isinstance(value, str) or value == arn:
                     break
                 key += (member, value)
             else:
-                yield key
+                keys.append(key)
+        return keys
 
     def add(self, record: Record) -> None:
         arn = record.arn
@@ -285,14 +302,21 @@ class Indexes:
         name = record.data.get("name")
         if name is not None:
             names = self.names.setdefault(kind, {})
-            names[name] = (*names.get(name, ()), arn)
+            same = names.get(name)
+            if same is None:
+                names[name] = arn
+            else:
+                names[name] = (same, arn) if isinstance(same, str) else (*same, arn)
         lists = self.lists
         for key in self._keys(record):
             found = lists.get(key)
             if found is None:
                 found = lists[key] = Ordered()
             found.add(seq, record)
-        self.recount(record, seq)
+        if record.kind in _COUNTS_OF:
+            self.offer(record)
+        if record.can_advance():
+            self.waiting[record] = seq
 
     def discard(self, record: Record) -> None:
         arn = record.arn
@@ -304,9 +328,11 @@ class Indexes:
         name = record.data.get("name", "")
         arns = names.get(name)
         if arns is not None:
-            rest = tuple(a for a in arns if a != arn)
-            if rest:
+            rest = tuple(a for a in self.named(kind, name) if a != arn)
+            if len(rest) > 1:
                 names[name] = rest
+            elif rest:
+                names[name] = rest[0]
             else:
                 del names[name]
         for key in self._keys(record):
@@ -317,6 +343,11 @@ class Indexes:
                     del self.lists[key]
         self.offer(record, leaving=True)
         self.waiting.pop(record, None)
+
+    def named(self, kind: str, name: str) -> tuple[str, ...]:
+        """The ARNs of the records of ``kind`` called ``name``."""
+        found = self.names.get(kind, {}).get(name, ())
+        return (found,) if isinstance(found, str) else found
 
     def ordered(self, kind: str, member: str | None = None, value: Any = None) -> Ordered:
         key = (kind,) if member is None else (kind, member, value)
@@ -331,7 +362,8 @@ class Indexes:
     def recount(self, record: Record, seq: int | None = None) -> None:
         """Enter ``record`` (filed under sequence number ``seq``) again in the counts and
         in ``waiting``, as its status is now."""
-        self.offer(record)
+        if record.kind in _COUNTS_OF:
+            self.offer(record)
         if record.can_advance():
             if seq is None:
                 seq = self.seqs.get(record.arn)
