@@ -80,22 +80,6 @@ def listed_by(kind: str, *members: str) -> None:
     the data members ``members`` (parents that never change once the record is filed), for
     a List filtered by all of them (at import time, by the family that lists them)."""
     LISTED.setdefault(kind, []).append(tuple(sorted(members)))
-    _COMBOS_OF.clear()
-
-
-# kind -> the combinations of data members its records are listed under (PARENTS, each
-# alone, then LISTED), computed at first use
-_COMBOS_OF: dict[str, tuple[tuple[str, ...], ...]] = {}
-
-
-def _combos(kind: str) -> tuple[tuple[str, ...], ...]:
-    found = _COMBOS_OF.get(kind)
-    if found is None:
-        found = _COMBOS_OF[kind] = (
-            *((member,) for member in PARENTS),
-            *LISTED.get(kind, ()),
-        )
-    return found
 
 
 def list_key(kind: str, filters: dict[str, Any]) -> tuple[Any, ...]:
@@ -278,12 +262,17 @@ class Indexes:
         kind = record.kind
         data = record.data
         arn = record.arn
+        get = data.get
         keys: list[tuple[Any, ...]] = [(kind,)]
-        for members in _combos(kind):
+        for member in PARENTS:
+            value = get(member)
+            # a record naming itself (a trained model's trainedModelArn) is no parent
+            if isinstance(value, str) and value != arn:
+                keys.append((kind, member, value))
+        for members in LISTED.get(kind, ()):
             key: tuple[Any, ...] = (kind,)
             for member in members:
-                value = data.get(member)
-                # a record naming itself (a trained model's trainedModelArn) is no parent
+                value = get(member)
                 if not isinstance(value, str) or value == arn:
                     break
                 key += (member, value)
