@@ -148,6 +148,7 @@ ACTIONS = st.lists(
                 "get",
                 "delete",
                 "reload",
+                "tick",
             ]
         ),
         st.integers(0, 50),
@@ -159,11 +160,11 @@ ACTIONS = st.lists(
 
 
 @settings(
-    max_examples=30,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(lifecycle=st.sampled_from(["immediate", "progressive", "manual"]), actions=ACTIONS)
+@given(lifecycle=st.sampled_from(["immediate", "progressive", "manual", "timed"]), actions=ACTIONS)
 @example("immediate", [("job", 0, "ACTIVE"), ("set", 2, "CREATE_PENDING")])
 @example("manual", [("model", 0, "ACTIVE"), ("set", 2, "CREATE_IN_PROGRESS")])
 @example("progressive", [("channel", 0, "ACTIVE"), ("set", 2, "INACTIVE"), ("set", 2, "ACTIVE")])
@@ -217,6 +218,9 @@ def test_counts_lists_and_names_agree_with_a_scan(lifecycle: str, actions: list[
                     client.delete_audience_generation_job(
                         audienceGenerationJobArn=jobs[pick % len(jobs)]
                     )
+                elif action == "tick":  # timed mode's steps and the time rules fall due
+                    m.advance_time(pick * 600)
+                    client.list_training_datasets()
                 elif action == "reload":
                     with tempfile.TemporaryDirectory() as tmp:
                         m.save_state(Path(tmp) / "state.json")
