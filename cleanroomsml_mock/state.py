@@ -418,11 +418,10 @@ def _record_ok(value: Any, home: tuple[str, str] | None, base: type[Record]) -> 
     cls = RECORD_TYPES.get(name) if isinstance(name, str) else None
     if cls is None or not issubclass(cls, base):
         return None
-    fields = _schema(cls)
     known = _KNOWN.get(cls)
     if known is None:
         known = _KNOWN[cls] = frozenset(
-            {"type", "data_times", *_BASE_FIELDS, *(f.name for f in fields)}
+            {"type", "data_times", *_BASE_FIELDS, *(f.name for f in _schema(cls))}
         )
     keys = value.keys()
     if not keys <= known or not _BASE_MEMBERS <= keys:
@@ -449,25 +448,27 @@ def _record_ok(value: Any, home: tuple[str, str] | None, base: type[Record]) -> 
         if member is not None and not isinstance(member, str):
             return None
     for key, member in data.items():
-        if key.endswith("Arn") and member is not None:
+        if member is not None and key.endswith("Arn"):
             if not isinstance(member, str) or not _ANY_ARN.fullmatch(member):
                 return None
-    times = value.get("data_times", [])
-    if not isinstance(times, list):
-        return None
-    for key in times:
-        if not isinstance(key, str) or key not in data or not _time_ok(data[key]):
+    times = value.get("data_times")
+    if times is not None:
+        if not isinstance(times, list):
             return None
+        for key in times:
+            if not isinstance(key, str) or key not in data or not _time_ok(data[key]):
+                return None
     if not _time_ok(value["create_time"]) or not _time_ok(value["update_time"]):
         return None
-    if not _track_ok(value["track"], kind):
+    track = value["track"]
+    if track is not None and not _track_ok(track, kind):
         return None
     tags = value["tags"]
-    if not isinstance(tags, dict) or not all(isinstance(tag, str) for tag in tags.values()):
+    if not isinstance(tags, dict) or not isinstance(value["taggable"], bool):
         return None
-    if not isinstance(value["taggable"], bool):
+    if tags and not all(isinstance(tag, str) for tag in tags.values()):
         return None
-    for field in fields:
+    for field in _schema(cls):
         if field.name in value and not field.passes(value[field.name]):
             return None
     return cls
@@ -760,7 +761,8 @@ def validate(document: Any) -> None:
         homes.add(home)
         arns: set[str] = set()
         for i, record in enumerate(entry["records"]):
-            _check_record(record, f"{where}.records[{i}]", home)
+            if _record_ok(record, home, Record) is None:  # the path is composed for an error
+                _explain_record(record, f"{where}.records[{i}]", home)
             if record["arn"] in arns:
                 raise _Bad(f"{where}.records[{i}].arn", f"{record['arn']} appears twice")
             arns.add(record["arn"])

@@ -45,6 +45,7 @@ PARENTS = (
     "trainedModelArn",
     "trainingDatasetArn",
 )
+_PARENT_SET = frozenset(PARENTS)
 
 
 @dataclass(frozen=True)
@@ -262,13 +263,13 @@ class Indexes:
         kind = record.kind
         data = record.data
         arn = record.arn
-        get = data.get
         keys: list[tuple[Any, ...]] = [(kind,)]
-        for member in PARENTS:
-            value = get(member)
+        for member in _PARENT_SET.intersection(data):
+            value = data[member]
             # a record naming itself (a trained model's trainedModelArn) is no parent
             if isinstance(value, str) and value != arn:
                 keys.append((kind, member, value))
+        get = data.get
         for members in LISTED.get(kind, ()):
             key: tuple[Any, ...] = (kind,)
             for member in members:
@@ -301,7 +302,11 @@ class Indexes:
             found = lists.get(key)
             if found is None:
                 found = lists[key] = Ordered()
-            found.add(seq, record)
+            if found.seqs and seq < found.seqs[-1]:
+                found.add(seq, record)  # only when indexes are rebuilt out of order
+            else:
+                found.seqs.append(seq)
+                found.items.append(record)
         if record.kind in _COUNTS_OF:
             self.offer(record)
         if record.can_advance():
