@@ -285,6 +285,19 @@ def _schema(cls: type[Record]) -> tuple[_Field, ...]:
     return found
 
 
+_DECODERS: dict[type[Record], tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+
+
+def _decoders(cls: type[Record]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """The extra fields of a record class that are built from the file (not references)."""
+    found = _DECODERS.get(cls)
+    if found is None:
+        found = _DECODERS[cls] = tuple(
+            (f.name, f.decode) for f in _schema(cls) if f.reference is None
+        )
+    return found
+
+
 @functools.cache
 def _references(type_name: str) -> tuple[str, ...]:
     """The fields of a registered record type that name another record by its ARN."""
@@ -404,6 +417,9 @@ def _track_ok(value: Any, kind: str) -> bool:
 
 
 _BASE_MEMBERS = frozenset(_BASE_FIELDS)
+# strings that passed the ARN pattern while one document is validated (a bounded memo:
+# a file names the same role or parent in many records)
+_GOOD_ARNS: set[str] = set()
 _KNOWN: dict[type[Record], frozenset[str]] = {}
 
 
@@ -449,8 +465,13 @@ def _record_ok(value: Any, home: tuple[str, str] | None, base: type[Record]) -> 
             return None
     for key, member in data.items():
         if member is not None and key.endswith("Arn"):
-            if not isinstance(member, str) or not _ANY_ARN.fullmatch(member):
+            if not isinstance(member, str):
                 return None
+            if member not in _GOOD_ARNS:
+                if not _ANY_ARN.fullmatch(member):
+                    return None
+                if len(_GOOD_ARNS) < 4096:
+                    _GOOD_ARNS.add(member)
     times = value.get("data_times")
     if times is not None:
         if not isinstance(times, list):
@@ -557,11 +578,11 @@ def _build_record(value: dict[str, Any]) -> Record:
         data = dict(data)
         for key in times:
             data[key] = _dt.datetime.fromisoformat(data[key])
-    extra = {
-        f.name: f.decode(value[f.name])
-        for f in _schema(cls)
-        if f.reference is None and value.get(f.name) is not None
-    }
+    extra = {}
+    for name, decode in _decoders(cls):
+        member = value.get(name)
+        if member is not None:
+            extra[name] = member if decode is _same else decode(member)
     return cls(
         kind=value["kind"],
         arn=value["arn"],
@@ -748,6 +769,14 @@ def _check_backend_entry(entry: Any, where: str) -> tuple[str, str]:
 def validate(document: Any) -> None:
     """_Bad (a ``StateFileError`` once it names the file) unless ``document`` is a
     version-2 state document, checked completely."""
+    _GOOD_ARNS.clear()
+    try:
+        _validate(document)
+    finally:
+        _GOOD_ARNS.clear()
+
+
+def _validate(document: Any) -> None:
     _check_members(document, "document", ("format", "version", "journal", "world", "backends"))
     _check_journal_header(document["journal"], "journal")
     _check_world(document["world"], "world")
