@@ -170,6 +170,27 @@ def _check_arn(value: Any, where: str) -> None:
         raise _Bad(where, f"{value!r} is not an ARN")
 
 
+# what the checks above pass, as predicates (``_Field.ok``)
+def _arn_ok(value: Any) -> bool:
+    return isinstance(value, str) and _ANY_ARN.fullmatch(value) is not None
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _anything(value: Any) -> bool:
+    return True
+
+
 def _optional(check: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
     def check_optional(value: Any, where: str) -> None:
         if value is not None:
@@ -219,13 +240,16 @@ def _field_for(name: str, hint: Any, owner: type) -> _Field:
             optional, hint = True, rest[0]
             args, origin = typing.get_args(hint), typing.get_origin(hint)
     if hint is str:
-        check = _check_arn if name.endswith("arn") else _check_str
-        field = _Field(name, _same, check, _same)
+        if name.endswith("arn"):
+            field = _Field(name, _same, _check_arn, _same, ok=_arn_ok)
+        else:
+            field = _Field(name, _same, _check_str, _same, ok=_is_str)
     elif hint is bool:
-        field = _Field(name, _same, _check_bool, _same)
-    elif hint is Any or (origin is dict and args and args[0] is str and args[1] is Any):
-        check = _check_json if hint is Any else _check_object
-        field = _Field(name, _same, check, _same)
+        field = _Field(name, _same, _check_bool, _same, ok=_is_bool)
+    elif hint is Any:
+        field = _Field(name, _same, _check_json, _same, ok=_anything)
+    elif origin is dict and args and args[0] is str and args[1] is Any:
+        field = _Field(name, _same, _check_object, _same, ok=_is_object)
     elif origin is list and args and isinstance(args[0], type) and issubclass(args[0], Record):
         base = args[0]
 
@@ -254,8 +278,12 @@ def _field_for(name: str, hint: Any, owner: type) -> _Field:
         def encode_ref(value: Any, where: str) -> Any:
             return value.arn
 
-        field = _Field(name, encode_ref, _check_arn, _same, reference=hint)
-        return dataclasses.replace(field, check=_optional(_check_arn)) if optional else field
+        field = _Field(name, encode_ref, _check_arn, _same, reference=hint, ok=_arn_ok)
+        if optional:
+            return dataclasses.replace(
+                field, check=_optional(_check_arn), ok=lambda v: v is None or _arn_ok(v)
+            )
+        return field
     else:
         raise TypeError(
             f"{owner.__name__}.{name}: a field of type {hint!r} has no saved form; give it "
