@@ -308,7 +308,7 @@ class Indexes:
                 found.seqs.append(seq)
                 found.items.append(record)
         if record.kind in _COUNTS_OF:
-            self.offer(record)
+            self.offer(record, new=True)
         if record.can_advance():
             self.waiting[record] = seq
 
@@ -366,17 +366,21 @@ class Indexes:
         else:
             self.waiting.pop(record, None)
 
-    def offer(self, record: Record, *, leaving: bool = False) -> None:
+    def offer(self, record: Record, *, leaving: bool = False, new: bool = False) -> None:
         """Enter ``record`` (or its parts) in the counts of its kind that count its status
-        now, and take it out of the others (of all of them if it is ``leaving``)."""
+        now, and take it out of the others (of all of them if it is ``leaving``). A
+        ``new`` record is in no count yet: there is nothing to take it out of."""
         counted = self.counted
         for name, spec in _COUNTS_OF.get(record.kind, ()):
             if not spec.accept(record):
                 continue
             for part in spec.parts(record):
+                counts = not leaving and spec.counts(part.status)
+                if new and not counts:
+                    continue
                 keys: list[tuple[str, Any]] = [(name, None)]
                 keys += [(name, value) for value in _scope_values(spec, part, record)]
-                if not leaving and spec.counts(part.status):
+                if counts:
                     for key in keys:
                         found = counted.get(key)
                         if found is None:
