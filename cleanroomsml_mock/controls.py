@@ -126,7 +126,8 @@ class Controls:
                 # ARN
                 stepped: set[int] = set()
                 for backend in list(world.backends.values()):
-                    for record in list(backend.records.values()):
+                    # only the records with a step pending (an index, not a scan)
+                    for record in backend.advancing():
                         if record.track is not None and id(record.track) in stepped:
                             continue
                         backend.step_record(record)

@@ -83,7 +83,7 @@ class Journal:
         except OSError as exc:
             raise StateFileError(f"cannot read state file {self.path}: {exc.strerror}") from None
         if exists:
-            with no_collection():
+            with no_collection(keep=True):
                 loaded = read_loaded(self.path)
                 build(world, loaded.document["world"], loaded.backends)
             self._id, self._seq = loaded.journal_id, loaded.seq

@@ -75,6 +75,10 @@ class Host(Protocol):
         """Ask the mock's clock to look at ``record`` again when ``record.next_due`` says
         (after a status change: when its next timed step or time rule falls due)."""
 
+    def recount(self, record: Record) -> None:
+        """Enter ``record`` (or the record it is a part of) again in the host's status
+        counts, after a status change: they stay exact without a scan."""
+
 
 @dataclass(eq=False)
 class Record:
@@ -229,6 +233,11 @@ class Record:
         if status == ACTIVE and before in CREATING and not self.removed:
             self.reached_active(host, forced=True)
 
+    def can_advance(self) -> bool:
+        """Whether ``advance`` would take a step (one is pending)."""
+        track = self.track
+        return track is not None and bool(track.pending)
+
     def advance(self, host: Host) -> None:
         """``m.advance``: take one pending step, if there is one."""
         track = self.track
@@ -271,14 +280,16 @@ class Record:
     def moved(self, host: Host, before: str | None) -> None:
         """After every status change (``before`` is the status it left): ``updateTime``
         moves on (to the moment of the change: a timed step may have fallen due before the
-        read that takes it), and a record whose path reached ``REMOVED`` leaves its host.
-        Kinds extend this to react to a transition."""
+        read that takes it), a record whose path reached ``REMOVED`` leaves its host, and
+        the host's status counts take the new status. Kinds extend this to react to a
+        transition."""
         since = self.track.since if self.track is not None else None
         self.touch(since if since is not None else host.now())
         if self.removed:
             host.remove(self)
         else:
             host.schedule(self)
+            host.recount(self)
 
 
 record_type(Record)

@@ -114,6 +114,18 @@ class _Field:
     check: Callable[[Any, str], None]  # JSON -> None, or _Bad
     decode: Callable[[Any], Any]  # checked JSON -> value
     reference: type[Record] | None = None  # a record named by its ARN, linked after build
+    # JSON -> whether ``check`` passes, without building the path of any error (None:
+    # ``check`` is asked, and its _Bad caught)
+    ok: Callable[[Any], bool] | None = None
+
+    def passes(self, value: Any) -> bool:
+        if self.ok is not None:
+            return self.ok(value)
+        try:
+            self.check(value, "")
+        except _Bad:
+            return False
+        return True
 
 
 def _iso(value: Any, where: str) -> str:
@@ -156,6 +168,27 @@ def _check_arn(value: Any, where: str) -> None:
     _want(value, str, where, "an ARN")
     if not _ANY_ARN.fullmatch(value):
         raise _Bad(where, f"{value!r} is not an ARN")
+
+
+# what the checks above pass, as predicates (``_Field.ok``)
+def _arn_ok(value: Any) -> bool:
+    return isinstance(value, str) and _ANY_ARN.fullmatch(value) is not None
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _anything(value: Any) -> bool:
+    return True
 
 
 def _optional(check: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
@@ -207,13 +240,16 @@ def _field_for(name: str, hint: Any, owner: type) -> _Field:
             optional, hint = True, rest[0]
             args, origin = typing.get_args(hint), typing.get_origin(hint)
     if hint is str:
-        check = _check_arn if name.endswith("arn") else _check_str
-        field = _Field(name, _same, check, _same)
+        if name.endswith("arn"):
+            field = _Field(name, _same, _check_arn, _same, ok=_arn_ok)
+        else:
+            field = _Field(name, _same, _check_str, _same, ok=_is_str)
     elif hint is bool:
-        field = _Field(name, _same, _check_bool, _same)
-    elif hint is Any or (origin is dict and args and args[0] is str and args[1] is Any):
-        check = _check_json if hint is Any else _check_object
-        field = _Field(name, _same, check, _same)
+        field = _Field(name, _same, _check_bool, _same, ok=_is_bool)
+    elif hint is Any:
+        field = _Field(name, _same, _check_json, _same, ok=_anything)
+    elif origin is dict and args and args[0] is str and args[1] is Any:
+        field = _Field(name, _same, _check_object, _same, ok=_is_object)
     elif origin is list and args and isinstance(args[0], type) and issubclass(args[0], Record):
         base = args[0]
 
@@ -225,21 +261,39 @@ def _field_for(name: str, hint: Any, owner: type) -> _Field:
             for i, item in enumerate(value):
                 _check_record(item, f"{where}[{i}]", None, base)
 
-        field = _Field(name, encode_records, check_records, lambda v: [_build_record(r) for r in v])
+        def records_ok(value: Any) -> bool:
+            return isinstance(value, list) and all(
+                _record_ok(item, None, base) is not None for item in value
+            )
+
+        field = _Field(
+            name,
+            encode_records,
+            check_records,
+            lambda v: [_build_record(r) for r in v],
+            ok=records_ok,
+        )
     elif isinstance(hint, type) and issubclass(hint, Record):
 
         def encode_ref(value: Any, where: str) -> Any:
             return value.arn
 
-        field = _Field(name, encode_ref, _check_arn, _same, reference=hint)
-        return dataclasses.replace(field, check=_optional(_check_arn)) if optional else field
+        field = _Field(name, encode_ref, _check_arn, _same, reference=hint, ok=_arn_ok)
+        if optional:
+            return dataclasses.replace(
+                field, check=_optional(_check_arn), ok=lambda v: v is None or _arn_ok(v)
+            )
+        return field
     else:
         raise TypeError(
             f"{owner.__name__}.{name}: a field of type {hint!r} has no saved form; give it "
             "one in state.py"
         )
     if optional:
-        field = dataclasses.replace(field, check=_optional(field.check))
+        inner = field.passes
+        field = dataclasses.replace(
+            field, check=_optional(field.check), ok=lambda value: value is None or inner(value)
+        )
     return field
 
 
@@ -257,6 +311,25 @@ def _schema(cls: type[Record]) -> tuple[_Field, ...]:
             if f.name not in _BASE_FIELDS
         )
     return found
+
+
+_DECODERS: dict[type[Record], tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+
+
+def _decoders(cls: type[Record]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """The extra fields of a record class that are built from the file (not references)."""
+    found = _DECODERS.get(cls)
+    if found is None:
+        found = _DECODERS[cls] = tuple(
+            (f.name, f.decode) for f in _schema(cls) if f.reference is None
+        )
+    return found
+
+
+@functools.cache
+def _references(type_name: str) -> tuple[str, ...]:
+    """The fields of a registered record type that name another record by its ARN."""
+    return tuple(f.name for f in _schema(RECORD_TYPES[type_name]) if f.reference is not None)
 
 
 @functools.cache
@@ -333,11 +406,138 @@ def _check_track(value: Any, where: str, kind: str) -> None:
         _want(details, dict, f"{where}.details", "an object or null")
 
 
+def _time_ok(value: Any) -> bool:
+    """Whether ``_check_time`` passes."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return _dt.datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+_TRACK_MEMBERS = frozenset(("status", "pending", "details", "since"))
+
+
+def _track_ok(value: Any, kind: str) -> bool:
+    """Whether ``_check_track`` passes."""
+    if value is None:
+        return True
+    if not isinstance(value, dict) or value.keys() != _TRACK_MEMBERS:
+        return False
+    since = value["since"]
+    if since is not None and not _time_ok(since):
+        return False
+    allowed = _statuses(kind)
+    status = value["status"]
+    if not isinstance(status, str) or (allowed is not None and status not in allowed):
+        return False
+    pending = value["pending"]
+    if not isinstance(pending, list):
+        return False
+    for step in pending:
+        if not isinstance(step, str):
+            return False
+        if allowed is not None and step not in allowed and step != REMOVED:
+            return False
+    details = value["details"]
+    return details is None or isinstance(details, dict)
+
+
+_BASE_MEMBERS = frozenset(_BASE_FIELDS)
+# strings that passed the ARN pattern while one document is validated (a bounded memo:
+# a file names the same role or parent in many records)
+_GOOD_ARNS: set[str] = set()
+_KNOWN: dict[type[Record], frozenset[str]] = {}
+
+
+def _record_ok(value: Any, home: tuple[str, str] | None, base: type[Record]) -> type[Record] | None:
+    """The class of the record ``value`` describes if ``_explain_record`` passes, else
+    None: the same rules, tested without building the path of any error (a valid file
+    costs no message; an invalid one is explained by ``_explain_record``)."""
+    if not isinstance(value, dict):
+        return None
+    kinds = _kinds()  # (imports every family: their record types are registered)
+    name = value.get("type")
+    cls = RECORD_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None or not issubclass(cls, base):
+        return None
+    known = _KNOWN.get(cls)
+    if known is None:
+        known = _KNOWN[cls] = frozenset(
+            {"type", "data_times", *_BASE_FIELDS, *(f.name for f in _schema(cls))}
+        )
+    keys = value.keys()
+    if not keys <= known or not _BASE_MEMBERS <= keys:
+        return None
+    kind = value["kind"]
+    if not isinstance(kind, str) or kind not in kinds:
+        return None
+    arn = value["arn"]
+    if not isinstance(arn, str):
+        return None
+    match = _ARN.fullmatch(arn)
+    if match is None:
+        if kind != "ml-configuration":
+            return None
+        if _UUID.fullmatch(arn.removeprefix("ml-configuration/")) is None:
+            return None
+    elif home is not None and (match.group(2), match.group(1)) != home:
+        return None
+    data = value["data"]
+    if not isinstance(data, dict):
+        return None
+    for key in _DATA_STRINGS:
+        member = data.get(key)
+        if member is not None and not isinstance(member, str):
+            return None
+    for key, member in data.items():
+        if member is not None and key.endswith("Arn"):
+            if not isinstance(member, str):
+                return None
+            if member not in _GOOD_ARNS:
+                if not _ANY_ARN.fullmatch(member):
+                    return None
+                if len(_GOOD_ARNS) < 4096:
+                    _GOOD_ARNS.add(member)
+    times = value.get("data_times")
+    if times is not None:
+        if not isinstance(times, list):
+            return None
+        for key in times:
+            if not isinstance(key, str) or key not in data or not _time_ok(data[key]):
+                return None
+    if not _time_ok(value["create_time"]) or not _time_ok(value["update_time"]):
+        return None
+    track = value["track"]
+    if track is not None and not _track_ok(track, kind):
+        return None
+    tags = value["tags"]
+    if not isinstance(tags, dict) or not isinstance(value["taggable"], bool):
+        return None
+    if tags and not all(isinstance(tag, str) for tag in tags.values()):
+        return None
+    for field in _schema(cls):
+        if field.name in value and not field.passes(value[field.name]):
+            return None
+    return cls
+
+
 def _check_record(
     value: Any, where: str, home: tuple[str, str] | None, base: type[Record] = Record
 ) -> type[Record]:
-    """The class of the record ``value`` describes, if it matches its schema; else _Bad.
-    ``home``: the (account, region) whose backend files it (its ARN must be of it)."""
+    """The class of the record ``value`` describes, if it matches its schema; else _Bad
+    naming the path of the first deviation. ``home``: the (account, region) whose
+    backend files it (its ARN must be of it)."""
+    cls = _record_ok(value, home, base)
+    return cls if cls is not None else _explain_record(value, where, home, base)
+
+
+def _explain_record(
+    value: Any, where: str, home: tuple[str, str] | None, base: type[Record] = Record
+) -> type[Record]:
+    """``_check_record``, rule by rule, with the path of each: _Bad at the first
+    deviation (a record ``_record_ok`` refuses always has one)."""
     _want(value, dict, where, "an object (a record)")
     kinds = _kinds()  # (imports every family: their record types are registered)
     name = value.get("type")
@@ -406,11 +606,11 @@ def _build_record(value: dict[str, Any]) -> Record:
         data = dict(data)
         for key in times:
             data[key] = _dt.datetime.fromisoformat(data[key])
-    extra = {
-        f.name: f.decode(value[f.name])
-        for f in _schema(cls)
-        if f.reference is None and value.get(f.name) is not None
-    }
+    extra = {}
+    for name, decode in _decoders(cls):
+        member = value.get(name)
+        if member is not None:
+            extra[name] = member if decode is _same else decode(member)
     return cls(
         kind=value["kind"],
         arn=value["arn"],
@@ -597,6 +797,14 @@ def _check_backend_entry(entry: Any, where: str) -> tuple[str, str]:
 def validate(document: Any) -> None:
     """_Bad (a ``StateFileError`` once it names the file) unless ``document`` is a
     version-2 state document, checked completely."""
+    _GOOD_ARNS.clear()
+    try:
+        _validate(document)
+    finally:
+        _GOOD_ARNS.clear()
+
+
+def _validate(document: Any) -> None:
     _check_members(document, "document", ("format", "version", "journal", "world", "backends"))
     _check_journal_header(document["journal"], "journal")
     _check_world(document["world"], "world")
@@ -610,7 +818,8 @@ def validate(document: Any) -> None:
         homes.add(home)
         arns: set[str] = set()
         for i, record in enumerate(entry["records"]):
-            _check_record(record, f"{where}.records[{i}]", home)
+            if _record_ok(record, home, Record) is None:  # the path is composed for an error
+                _explain_record(record, f"{where}.records[{i}]", home)
             if record["arn"] in arns:
                 raise _Bad(f"{where}.records[{i}].arn", f"{record['arn']} appears twice")
             arns.add(record["arn"])
@@ -665,13 +874,15 @@ def build(
     view = view_of(world)
     for (account, region), records in backends.items():
         backend = CleanRoomsMLBackend(view, account, region)
+        made: list[Record] = []
         for value in records.values():
             record = _build_record(value)
-            backend.store(record)
+            made.append(record)
             by_arn[record.arn] = record
-            for field in _schema(type(record)):
-                if field.reference is not None and value.get(field.name) is not None:
-                    links.append((record, field.name, value[field.name]))
+            for name in _references(value["type"]):
+                if value.get(name) is not None:
+                    links.append((record, name, value[name]))
+        backend.file_loaded(made)
         built[(account, region)] = backend
     for record, name, arn in links:
         setattr(record, name, by_arn[arn])
@@ -964,20 +1175,30 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
 def load(world: World, path: str | os.PathLike[str]) -> None:
     """Replace the state of ``world`` by the state saved in ``path`` (with its journal,
     if a server left one)."""
-    with no_collection():
+    with no_collection(keep=True):
         loaded = read_loaded(Path(path))
         build(world, loaded.document["world"], loaded.backends)
 
 
 @contextlib.contextmanager
-def no_collection() -> Iterator[None]:
+def no_collection(*, keep: bool = False) -> Iterator[None]:
     """The cyclic garbage collector paused: reading a large file makes many objects that
-    all live, and collecting while they are made costs more than the reading."""
+    all live, and collecting while they are made costs more than the reading.
+
+    ``keep``: what is made is kept (a loaded state): the objects made meanwhile go straight
+    to the collector's oldest generation (``gc.freeze`` then ``gc.unfreeze``), as they
+    would after surviving two collections, instead of being traversed by a young-generation
+    collection as soon as collection resumes. Nothing is left out of collection: the
+    oldest generation is examined at the next full collection, as usual. (Not when the
+    program has frozen objects of its own: they stay frozen.)"""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if keep and not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
         if enabled:
             gc.enable()
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml, quotas
-from cleanroomsml_mock.backend._index import COUNTS, PARENTS
+from cleanroomsml_mock.backend._index import COUNTS, LISTED, PARENTS
 
 from .builders import (
     MEMBERSHIP,
@@ -34,14 +34,25 @@ from .builders import (
 STATUSES = ["CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE", "CREATE_FAILED", "INACTIVE"]
 
 
+def scope_values(spec: Any, part: Any, record: Any) -> list[Any]:
+    """The scopes a part is counted under, as the count's declaration says (a list value:
+    each of its items)."""
+    value = part.data.get(spec.scope)
+    if value is None:
+        value = record.data.get(spec.scope)
+    return list(value) if isinstance(value, list) else [value]
+
+
 def brute_force(backend: Any, name: str, scope: str | None) -> int:
     spec = COUNTS[name]
     return sum(
         1
         for record in backend.tables.get(spec.kind, {}).values()
-        if spec.accept(record) and (scope is None or record.data.get(spec.scope) == scope)
+        if spec.accept(record)
         for part in spec.parts(record)
-        if spec.counts(part.status) and not part.removed
+        if (scope is None or scope in scope_values(spec, part, record))
+        and spec.counts(part.status)
+        and not part.removed
     )
 
 
@@ -52,7 +63,10 @@ def check_indexes(handle: CleanRoomsMLMock) -> None:
             scopes: set[str | None] = {None}
             if spec.scope is not None:
                 scopes |= {
-                    r.data.get(spec.scope) for r in backend.tables.get(spec.kind, {}).values()
+                    value
+                    for r in backend.tables.get(spec.kind, {}).values()
+                    for part in spec.parts(r)
+                    for value in scope_values(spec, part, r)
                 }
             for scope in scopes:
                 assert backend.count_status(name, scope) == brute_force(backend, name, scope), (
@@ -63,17 +77,79 @@ def check_indexes(handle: CleanRoomsMLMock) -> None:
             assert list(backend.indexes().ordered(kind).items) == list(table.values())
             for member in PARENTS:
                 for value in {r.data.get(member) for r in table.values()} - {None}:
-                    expected = [r for r in table.values() if r.data.get(member) == value]
+                    # (a record that names itself, e.g. by trainedModelArn, is no child)
+                    expected = [
+                        r for r in table.values() if r.data.get(member) == value and r.arn != value
+                    ]
                     assert backend.children(kind, member, value) == expected
+            for members in LISTED.get(kind, ()):
+                combos = {tuple(r.data.get(m) for m in members) for r in table.values()}
+                for values in combos:
+                    if not all(isinstance(v, str) for v in values):
+                        continue
+                    filters = dict(zip(members, values, strict=True))
+                    expected = [
+                        r
+                        for r in table.values()
+                        if all(r.data.get(m) == v for m, v in filters.items())
+                    ]
+                    assert list(backend.indexes().ordered_by(kind, filters).items) == expected
             for record in table.values():
                 if "name" in record.data:
                     assert record in backend.named(kind, record.name)
+        # m.advance() moves the records with a step pending, in the order they were filed
+        assert backend.advancing() == [r for r in backend.records.values() if r.can_advance()]
+        # the "in use" check of an association names what a scan finds
+        for association in backend.tables.get("configured-model-algorithm-association", {}):
+            assert backend._users(association) == users_by_scan(world, backend, association)
+
+
+def users_by_scan(world: Any, backend: Any, association: str) -> list[str]:
+    released = {"INACTIVE", "CREATE_FAILED"}
+    done = {"ACTIVE", "CREATE_FAILED", "INACTIVE", "CANCEL_FAILED"}
+    region = [b for (_, r), b in world.backends.items() if r == backend.region]
+    users: list[str] = []
+    for b in region:
+        for channel in b.tables.get("ml-input-channel", {}).values():
+            if (
+                association in channel.data.get("configuredModelAlgorithmAssociations", [])
+                and channel.status not in released
+            ):
+                users.append(channel.arn)
+    for b in region:
+        for model in b.tables.get("trained-model", {}).values():
+            if any(
+                v.data.get("configuredModelAlgorithmAssociationArn") == association
+                and v.status not in released
+                for v in model.versions
+            ):
+                users.append(model.arn)
+    for b in region:
+        for job in b.tables.get("trained-model-inference-job", {}).values():
+            if (
+                job.data.get("configuredModelAlgorithmAssociationArn") == association
+                and job.status not in done
+            ):
+                users.append(job.arn)
+    return users
 
 
 ACTIONS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["channel", "model", "inference", "job", "export", "set", "advance", "get", "delete"]
+            [
+                "channel",
+                "model",
+                "inference",
+                "job",
+                "export",
+                "set",
+                "advance",
+                "get",
+                "delete",
+                "reload",
+                "tick",
+            ]
         ),
         st.integers(0, 50),
         st.sampled_from(STATUSES),
@@ -84,11 +160,11 @@ ACTIONS = st.lists(
 
 
 @settings(
-    max_examples=30,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(lifecycle=st.sampled_from(["immediate", "progressive", "manual"]), actions=ACTIONS)
+@given(lifecycle=st.sampled_from(["immediate", "progressive", "manual", "timed"]), actions=ACTIONS)
 @example("immediate", [("job", 0, "ACTIVE"), ("set", 2, "CREATE_PENDING")])
 @example("manual", [("model", 0, "ACTIVE"), ("set", 2, "CREATE_IN_PROGRESS")])
 @example("progressive", [("channel", 0, "ACTIVE"), ("set", 2, "INACTIVE"), ("set", 2, "ACTIVE")])
@@ -142,12 +218,24 @@ def test_counts_lists_and_names_agree_with_a_scan(lifecycle: str, actions: list[
                     client.delete_audience_generation_job(
                         audienceGenerationJobArn=jobs[pick % len(jobs)]
                     )
+                elif action == "tick":  # timed mode's steps and the time rules fall due
+                    m.advance_time(pick * 600)
+                    client.list_training_datasets()
+                elif action == "reload":
+                    with tempfile.TemporaryDirectory() as tmp:
+                        m.save_state(Path(tmp) / "state.json")
+                        m.load_state(Path(tmp) / "state.json")
             except (ClientError, KeyError, ValueError):
                 pass  # a refused operation or control changes nothing
             check_indexes(m)
         with tempfile.TemporaryDirectory() as tmp:
             m.save_state(Path(tmp) / "state.json")
             m.load_state(Path(tmp) / "state.json")
+        check_indexes(m)
+        m.reset()
+        check_indexes(m)
+        association = make_association(client)
+        make_channel(client, association=association)
         check_indexes(m)
 
 

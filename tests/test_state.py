@@ -211,3 +211,47 @@ def test_trained_model_versions_survive_a_save_and_load(tmp_path: Path) -> None:
             collaborationIdentifier=COLLABORATION, trainedModelArn=arn
         )
         assert seen["versionIdentifier"] == version and seen["creatorAccountId"] == trainer
+
+
+def test_a_loaded_state_is_collected_once_it_is_dropped(tmp_path: Path) -> None:
+    """What a load keeps goes to the collector's oldest generation: nothing is frozen, the
+    collector's switch is as it was, and a loaded state that is dropped is freed."""
+    import gc
+    import weakref
+
+    path = tmp_path / "state.json"
+    with mock_cleanroomsml() as m:
+        populate(m)
+        m.save_state(path)
+        frozen = gc.get_freeze_count()
+        m.load_state(path)
+        assert gc.get_freeze_count() == frozen
+        assert gc.isenabled()
+        world = m._require_world()
+        records = [r for b in world.backends.values() for r in b.records.values()]
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert records and all(id(r) in oldest for r in records)
+        del oldest
+        refs = [weakref.ref(r) for r in records]
+        del records
+        m.reset()
+        gc.collect()
+        assert [r for r in refs if r() is not None] == []
+
+
+def test_objects_the_program_froze_stay_frozen_across_a_load(tmp_path: Path) -> None:
+    import gc
+
+    path = tmp_path / "state.json"
+    with mock_cleanroomsml() as m:
+        populate(m)
+        m.save_state(path)
+        mine = [object()]  # a container the collector tracks
+        gc.freeze()
+        try:
+            m.load_state(path)
+            # frozen objects are left out of gc.get_objects()
+            assert not any(o is mine for o in gc.get_objects())
+        finally:
+            gc.unfreeze()
+        assert any(o is mine for o in gc.get_objects())

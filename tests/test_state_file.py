@@ -462,6 +462,7 @@ def _rich_document() -> dict[str, Any]:
         make_training_dataset(owner, name="one", tags={"k": "v"})
         configured = shared_model(owner)
         start_cross_account(client_for(SEED_ACCOUNT), configured)
+        custom_model(owner)  # a trained model (its versions are nested records) and more
         document: dict[str, Any] = json.loads(json.dumps(dump_world(m._world)))
     return document
 
@@ -500,6 +501,43 @@ def test_any_change_to_a_valid_file_loads_or_is_refused(
             assert client_for(ACCOUNT).get_training_dataset(trainingDatasetArn=arn)
         else:
             dump_world(m._world)  # what loaded can be saved again
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), value=JSON_VALUES, drop=st.booleans())
+def test_the_quick_record_check_agrees_with_the_rule_by_rule_one(
+    data: st.DataObject, value: Any, drop: bool
+) -> None:
+    """A valid record is checked without composing error paths (``_record_ok``); the rule
+    by rule check (``_explain_record``) names the deviation. Whatever one member of a
+    record becomes (or if it goes), both give the same verdict: the quick one never lets
+    through what the other refuses."""
+    import copy
+
+    from cleanroomsml_mock.records import Record
+    from cleanroomsml_mock.state import _Bad, _explain_record, _record_ok
+
+    rich = _rich_document()
+    place = data.draw(
+        st.sampled_from([p for p in _paths(rich) if len(p) > 4 and p[0] == "backends"])
+    )
+    document = copy.deepcopy(rich)
+    parent = document
+    for step in place[:-1]:
+        parent = parent[step]
+    if drop and isinstance(parent, dict):
+        del parent[place[-1]]
+    else:
+        parent[place[-1]] = value
+    entry = document["backends"][place[1]]
+    home = (entry["account"], entry["region"])
+    record = entry["records"][place[3]]
+    try:
+        _explain_record(record, "record", home, Record)
+    except _Bad:
+        assert _record_ok(record, home, Record) is None
+    else:
+        assert _record_ok(record, home, Record) is not None
 
 
 def test_a_server_on_a_version_1_file_journals_and_converts_it_at_stop(tmp_path: Path) -> None:

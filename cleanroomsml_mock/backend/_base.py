@@ -144,6 +144,25 @@ class BackendBase:
         indexes.add(record)
         self.schedule(record)
 
+    def file_loaded(self, records: Iterable[Record]) -> None:
+        """File the records of a saved state in this new backend, in order: like ``store``
+        each, without the checks a backend that already holds records needs (the ARNs are
+        unique, validated by state.py). The clock places a new backend's records whole
+        (``World.catch_up``)."""
+        indexes = self.indexes()
+        tables = self.tables
+        filed = self.records
+        note = changes.note
+        for record in records:
+            note(record, self)
+            arn = record.arn
+            table = tables.get(record.kind)
+            if table is None:
+                table = tables[record.kind] = {}
+            table[arn] = record
+            filed[arn] = record
+            indexes.add(record)
+
     def schedule(self, record: Record) -> None:
         """Have the mock's clock look at ``record`` when ``record.next_due`` says (a view
         without a clock schedule, e.g. a unit test's stub, lets the record be)."""
@@ -161,14 +180,14 @@ class BackendBase:
     def indexes(self) -> Indexes:
         """The derived indexes, rebuilt from the tables if they are not there yet."""
         if self.name_index is None:
-            self.name_index = Indexes.build(self.tables)
+            self.name_index = Indexes.build(self.records.values())
         return self.name_index
 
     def named(self, kind: str, name: str) -> list[Record]:
         """The records of ``kind`` called ``name`` (an index look-up, not a scan)."""
         table = self.tables.get(kind, {})
         found = []
-        for arn in self.indexes().names.get(kind, {}).get(name, ()):
+        for arn in self.indexes().named(kind, name):
             record = table.get(arn)
             if record is not None and record.data.get("name") == name:
                 found.append(record)
@@ -185,13 +204,24 @@ class BackendBase:
 
     def count_status(self, name: str, scope: str | None = None) -> int:
         """The status count ``name`` (declared with ``_index.status_count``) in ``scope``
-        (None: all of this backend)."""
-        return self.indexes().count(name, scope, self.filed)
+        (None: all of this backend): kept exact, read without a scan."""
+        return self.indexes().count(name, scope)
+
+    def counted_records(self, name: str, scope: str) -> list[Record]:
+        """The records counted by the status count ``name`` in ``scope``, in the order
+        they were filed."""
+        return self.indexes().counted_records(name, scope)
 
     def recount(self, record: Record) -> None:
-        """Enter a record in the status counts again after its status was forced."""
-        if self.filed(record):
-            self.indexes().offer(record)
+        """Enter a record in the status counts again after a status change (a part of a
+        record, e.g. a trained model version, enters the record it is filed in)."""
+        filed = self.records.get(record.arn)
+        if filed is not None:
+            self.indexes().recount(filed)
+
+    def advancing(self) -> list[Record]:
+        """The records ``m.advance()`` may move (a step is pending), in filed order."""
+        return self.indexes().advancing()
 
     def touch(self, record: Record) -> None:
         """Mark a change that is not a status change (an update, a new version)."""
@@ -215,6 +245,13 @@ class BackendBase:
         List returns them: a page is sliced from the ordered index, the table is not
         copied."""
         return Listing(Window(self.indexes().ordered(kind, member, value)), self)
+
+    def listing_by(self, kind: str, **filters: str | None) -> Listing[Any]:
+        """Like ``listing_of``, for the records whose data members have the values given
+        (those given as None are not filtered on): a parent of ``_index.PARENTS`` or a
+        combination declared with ``_index.listed_by``."""
+        given = {member: value for member, value in filters.items() if value is not None}
+        return Listing(Window(self.indexes().ordered_by(kind, given)), self)
 
     def find(self, kind: str, arn: str, noun: str) -> Record:
         """The record, or a ``ResourceNotFoundException`` naming it. Not a read."""
@@ -280,7 +317,6 @@ class BackendBase:
     ) -> None:
         """``m.set_status`` on a record of this backend: the record's machine decides."""
         record.set_status(self, status, details, version)
-        self.recount(record)
 
     def step_record(self, record: Record) -> None:
         """``m.advance`` on a record of this backend: the record's machine decides."""

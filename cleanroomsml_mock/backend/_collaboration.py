@@ -17,7 +17,6 @@ collaboration views and cross-member references look through every backend of th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,29 +134,17 @@ class CollaborationSupport(BackendBase):
     def region_backends(self) -> list[BackendBase]:
         return self.view.backends_in(self.region)
 
-    def records_of(self, kind: str) -> Iterator[tuple[BackendBase, Record]]:
-        """Every record of ``kind`` in this region, whichever account holds it."""
-        for backend in self.region_backends():
-            for record in list(backend.tables.get(kind, {}).values()):
-                if not record.removed:
-                    yield backend, record
-
-    def collaboration_records(self, kind: str, collaboration_id: str) -> list[Record]:
-        found = [
-            r
-            for _, r in self.records_of(kind)
-            if r.data.get("collaborationIdentifier") == collaboration_id
-        ]
-        found.sort(key=lambda r: r.create_time)
-        return found
-
-    def collaboration_listing(self, kind: str, collaboration_id: str) -> Listing[Any]:
-        """``collaboration_records`` as a List returns them: merged, a page at a time, from
-        each member account's ordered index (no table is copied)."""
-        parts = [
-            backend.indexes().ordered(kind, "collaborationIdentifier", collaboration_id)
-            for backend in self.region_backends()
-        ]
+    def collaboration_listing(
+        self, kind: str, collaboration_id: str, **filters: str | None
+    ) -> Listing[Any]:
+        """The records of ``kind`` of a collaboration, in every member account of this
+        region, ordered by ``createTime``, as a List returns them: merged, a page at a time,
+        from each member account's ordered index (no table is copied). ``filters``: data members
+        they must have too (None: not filtered on), a combination declared with
+        ``_index.listed_by``."""
+        given = {member: value for member, value in filters.items() if value is not None}
+        given["collaborationIdentifier"] = collaboration_id
+        parts = [backend.indexes().ordered_by(kind, given) for backend in self.region_backends()]
         return Listing(MergedWindow(parts), self)
 
     def children_anywhere(self, kind: str, member: str, value: str) -> list[Record]:

@@ -3,18 +3,20 @@ costs more as more is stored (docs/usage.md, "Performance").
 
 - **names**: kind -> name -> ARNs, for name-uniqueness checks;
 - **ordered lists**: the records of a kind, and of a kind under one parent (a membership,
-  a collaboration, a generation job...), in the order they were filed, each with a
-  sequence number: a List page is a slice taken after the last item returned (found by
-  bisection), never a copy of the table;
-- **status counts**: for the "pending or in progress" and "active" quotas, the records
-  that may be in the counted statuses, per scope.
+  a collaboration, a generation job...) or one combination of parents (``listed_by``: an
+  inference job under its membership and trained model), in the order they were filed,
+  each with a sequence number: a List page is a slice taken after the last item returned
+  (found by bisection), never a copy of the table;
+- **status counts**: for the quotas ("pending or in progress", "active") and the "in use"
+  checks, the records (or their parts: a trained model's versions) whose status counts,
+  per scope;
+- **waiting**: the records ``m.advance()`` may move (a step is pending).
 
-Indexes are derived data: they are never saved, and are rebuilt from the tables on first
-use after a state load (``Indexes.build``). A status count is kept without a hook in
-every status change: a record is entered when it is filed or put in a status by
-``m.set_status`` (the only ways into the counted statuses: the status paths only move
-forward, docs/lifecycle.md), and entries that have left the counted statuses, or whose
-record has left its table, are dropped when the count is read.
+Indexes are derived data: they are never saved, and are rebuilt from the records when a
+state is loaded. They are kept where state changes: a record is entered when it is
+filed, entered again after every status change (``Record.moved`` calls the host's
+``recount``), and taken out when it leaves its table; so a count is read, never
+recomputed.
 """
 
 from __future__ import annotations
@@ -43,30 +45,62 @@ PARENTS = (
     "trainedModelArn",
     "trainingDatasetArn",
 )
+_PARENT_SET = frozenset(PARENTS)
 
 
 @dataclass(frozen=True)
 class StatusCount:
     """A count of records of ``kind`` (or of the items ``parts`` gives for each, e.g. the
     versions of a trained model) whose status ``counts``, per value of the data member
-    ``scope`` (and in all, under ``None``), among the records ``accept`` takes."""
+    ``scope`` (and in all, under ``None``), among the records ``accept`` takes. The scope
+    is read from the part, else from the record; a list value scopes the part under each
+    of its items (an ML input channel under each of its associations)."""
 
     kind: str
     counts: Callable[[str | None], bool]
     scope: str | None = None
     parts: Callable[[Record], Iterable[Record]] = lambda record: (record,)
     accept: Callable[[Record], bool] = lambda record: True
-    # True if the family re-enters the record after every status change (its ``moved``
-    # calls ``recount``): the count is then read without checking the entries
-    tracked: bool = False
 
 
 COUNTS: dict[str, StatusCount] = {}
+_COUNTS_OF: dict[str, list[tuple[str, StatusCount]]] = {}  # kind -> its counts
+
+# kind -> the combinations of data members (sorted) its records are also listed under
+LISTED: dict[str, list[tuple[str, ...]]] = {}
 
 
 def status_count(name: str, count: StatusCount) -> None:
     """Declare a status count (at import time, by the family that reads it)."""
     COUNTS[name] = count
+    _COUNTS_OF.setdefault(count.kind, []).append((name, count))
+
+
+def listed_by(kind: str, *members: str) -> None:
+    """Declare that records of ``kind`` are listed under each combination of values of
+    the data members ``members`` (parents that never change once the record is filed), for
+    a List filtered by all of them (at import time, by the family that lists them)."""
+    LISTED.setdefault(kind, []).append(tuple(sorted(members)))
+
+
+def list_key(kind: str, filters: dict[str, Any]) -> tuple[Any, ...]:
+    """The key of the ordered list of the records of ``kind`` whose data members have the
+    values ``filters`` gives (a parent of ``PARENTS``, or a combination ``listed_by``)."""
+    key: tuple[Any, ...] = (kind,)
+    for member in sorted(filters):
+        key += (member, filters[member])
+    return key
+
+
+def _scope_values(spec: StatusCount, part: Record, record: Record) -> list[Any]:
+    if spec.scope is None:
+        return []
+    value = part.data.get(spec.scope)
+    if value is None:
+        value = record.data.get(spec.scope)
+    if isinstance(value, list):
+        return list(dict.fromkeys(v for v in value if isinstance(v, str)))
+    return [value]
 
 
 class Ordered:
@@ -204,22 +238,48 @@ def _position_after(part: Ordered, key: tuple[int, int]) -> int:
 class Indexes:
     """The derived indexes of one backend (see the module docstring)."""
 
-    __slots__ = ("counted", "lists", "names", "seqs")
+    __slots__ = ("counted", "lists", "names", "seqs", "waiting")
 
     def __init__(self) -> None:
-        self.names: dict[str, dict[str, tuple[str, ...]]] = {}
+        # kind -> name -> the ARN called so (a tuple of them when several are)
+        self.names: dict[str, dict[str, str | tuple[str, ...]]] = {}
         self.seqs: dict[str, int] = {}  # ARN -> sequence number
-        self.lists: dict[tuple[str, ...], Ordered] = {}
+        self.lists: dict[tuple[Any, ...], Ordered] = {}
         # (count name, scope value) -> counted item -> the record filed in the table
-        self.counted: dict[tuple[str, str | None], dict[Record, Record]] = {}
+        self.counted: dict[tuple[str, Any], dict[Record, Record]] = {}
+        # the records with a step pending (``Record.can_advance``) -> their sequence number
+        self.waiting: dict[Record, int] = {}
 
     @classmethod
-    def build(cls, tables: dict[str, dict[str, Record]]) -> Indexes:
+    def build(cls, records: Iterable[Record]) -> Indexes:
         indexes = cls()
-        for table in tables.values():
-            for record in table.values():
-                indexes.add(record)
+        for record in records:
+            indexes.add(record)
         return indexes
+
+    @staticmethod
+    def _keys(record: Record) -> list[tuple[Any, ...]]:
+        """The keys of the ordered lists ``record`` is in."""
+        kind = record.kind
+        data = record.data
+        arn = record.arn
+        keys: list[tuple[Any, ...]] = [(kind,)]
+        for member in _PARENT_SET.intersection(data):
+            value = data[member]
+            # a record naming itself (a trained model's trainedModelArn) is no parent
+            if isinstance(value, str) and value != arn:
+                keys.append((kind, member, value))
+        get = data.get
+        for members in LISTED.get(kind, ()):
+            key: tuple[Any, ...] = (kind,)
+            for member in members:
+                value = get(member)
+                if not isinstance(value, str) or value == arn:
+                    break
+                key += (member, value)
+            else:
+                keys.append(key)
+        return keys
 
     def add(self, record: Record) -> None:
         arn = record.arn
@@ -232,13 +292,25 @@ class Indexes:
         name = record.data.get("name")
         if name is not None:
             names = self.names.setdefault(kind, {})
-            names[name] = (*names.get(name, ()), arn)
-        self._list((kind,)).add(seq, record)
-        for member in PARENTS:
-            value = record.data.get(member)
-            if isinstance(value, str):
-                self._list((kind, member, value)).add(seq, record)
-        self.offer(record)
+            same = names.get(name)
+            if same is None:
+                names[name] = arn
+            else:
+                names[name] = (same, arn) if isinstance(same, str) else (*same, arn)
+        lists = self.lists
+        for key in self._keys(record):
+            found = lists.get(key)
+            if found is None:
+                found = lists[key] = Ordered()
+            if found.seqs and seq < found.seqs[-1]:
+                found.add(seq, record)  # only when indexes are rebuilt out of order
+            else:
+                found.seqs.append(seq)
+                found.items.append(record)
+        if record.kind in _COUNTS_OF:
+            self.offer(record, new=True)
+        if record.can_advance():
+            self.waiting[record] = seq
 
     def discard(self, record: Record) -> None:
         arn = record.arn
@@ -250,69 +322,88 @@ class Indexes:
         name = record.data.get("name", "")
         arns = names.get(name)
         if arns is not None:
-            rest = tuple(a for a in arns if a != arn)
-            if rest:
+            rest = tuple(a for a in self.named(kind, name) if a != arn)
+            if len(rest) > 1:
                 names[name] = rest
+            elif rest:
+                names[name] = rest[0]
             else:
                 del names[name]
-        self._drop((kind,), seq)
+        for key in self._keys(record):
+            found = self.lists.get(key)
+            if found is not None:
+                found.discard(seq)
+                if not found:
+                    del self.lists[key]
         self.offer(record, leaving=True)
-        for member in PARENTS:
-            value = record.data.get(member)
-            if isinstance(value, str):
-                self._drop((kind, member, value), seq)
+        self.waiting.pop(record, None)
 
-    def _list(self, key: tuple[str, ...]) -> Ordered:
-        found = self.lists.get(key)
-        if found is None:
-            found = self.lists[key] = Ordered()
-        return found
-
-    def _drop(self, key: tuple[str, ...], seq: int) -> None:
-        found = self.lists.get(key)
-        if found is not None:
-            found.discard(seq)
-            if not found:
-                del self.lists[key]
+    def named(self, kind: str, name: str) -> tuple[str, ...]:
+        """The ARNs of the records of ``kind`` called ``name``."""
+        found = self.names.get(kind, {}).get(name, ())
+        return (found,) if isinstance(found, str) else found
 
     def ordered(self, kind: str, member: str | None = None, value: Any = None) -> Ordered:
         key = (kind,) if member is None else (kind, member, value)
         return self.lists.get(key, EMPTY)
 
+    def ordered_by(self, kind: str, filters: dict[str, Any]) -> Ordered:
+        """The records of ``kind`` whose data members have the values ``filters`` gives."""
+        return self.lists.get(list_key(kind, filters), EMPTY)
+
     # ------------------------------------------------------------ status counts
 
-    def offer(self, record: Record, *, leaving: bool = False) -> None:
+    def recount(self, record: Record, seq: int | None = None) -> None:
+        """Enter ``record`` (filed under sequence number ``seq``) again in the counts and
+        in ``waiting``, as its status is now."""
+        if record.kind in _COUNTS_OF:
+            self.offer(record)
+        if record.can_advance():
+            if seq is None:
+                seq = self.seqs.get(record.arn)
+            if seq is not None:
+                self.waiting[record] = seq
+        else:
+            self.waiting.pop(record, None)
+
+    def offer(self, record: Record, *, leaving: bool = False, new: bool = False) -> None:
         """Enter ``record`` (or its parts) in the counts of its kind that count its status
-        now, and take it out of the others (of all of them if it is ``leaving``)."""
-        for name, spec in COUNTS.items():
-            if spec.kind != record.kind or not spec.accept(record):
+        now, and take it out of the others (of all of them if it is ``leaving``). A
+        ``new`` record is in no count yet: there is nothing to take it out of."""
+        counted = self.counted
+        for name, spec in _COUNTS_OF.get(record.kind, ()):
+            if not spec.accept(record):
                 continue
-            keys: list[tuple[str, str | None]] = [(name, None)]
-            if spec.scope is not None:
-                keys.append((name, record.data.get(spec.scope)))
             for part in spec.parts(record):
-                if not leaving and spec.counts(part.status):
+                counts = not leaving and spec.counts(part.status)
+                if new and not counts:
+                    continue
+                keys: list[tuple[str, Any]] = [(name, None)]
+                keys += [(name, value) for value in _scope_values(spec, part, record)]
+                if counts:
                     for key in keys:
-                        self.counted.setdefault(key, {})[part] = record
+                        found = counted.get(key)
+                        if found is None:
+                            found = counted[key] = {}
+                        found[part] = record
                 else:
                     for key in keys:
-                        self.counted.get(key, {}).pop(part, None)
+                        found = counted.get(key)
+                        if found is not None and found.pop(part, None) is not None and not found:
+                            del counted[key]
 
-    def count(self, name: str, scope: str | None, filed: Callable[[Record], bool]) -> int:
-        """How many entries of count ``name`` in ``scope`` are still counted; the others
-        (moved on, or whose record ``filed`` says has left its table) are dropped."""
-        entries = self.counted.get((name, scope))
-        if not entries:
-            return 0
-        spec = COUNTS[name]
-        if spec.tracked:
-            return len(entries)
-        counts = spec.counts
-        gone = [
-            part
-            for part, record in entries.items()
-            if not counts(part.status) or part.removed or not filed(record)
-        ]
-        for part in gone:
-            del entries[part]
-        return len(entries)
+    def count(self, name: str, scope: Any = None) -> int:
+        """How many items count ``name`` has in ``scope`` (None: in all)."""
+        return len(self.counted.get((name, scope), ()))
+
+    def counted_records(self, name: str, scope: Any = None) -> list[Record]:
+        """The records whose items count ``name`` has in ``scope``, in the order they were
+        filed."""
+        found = dict.fromkeys(self.counted.get((name, scope), {}).values())
+        seqs = self.seqs
+        return sorted(found, key=lambda record: seqs.get(record.arn, 0))
+
+    def advancing(self) -> list[Record]:
+        """The records with a step pending, in the order they were filed."""
+        waiting = self.waiting
+        return sorted(waiting, key=waiting.__getitem__)

@@ -13,12 +13,44 @@ from .. import ids, quotas
 from ..errors import AccessDeniedException, ConflictException, ValidationException
 from ..records import Record
 from ._collaboration import RELEASED_STATES, CollaborationSupport
+from ._index import StatusCount, status_count
 
 KIND = "configured-model-algorithm-association"
 NOUN = "Configured model algorithm association"
 ALGORITHM_KIND = "configured-model-algorithm"
 # Records that keep an association in use, and the statuses in which they no longer do.
 INFERENCE_DONE = frozenset({"ACTIVE", "CREATE_FAILED", "INACTIVE", "CANCEL_FAILED"})
+# The status counts, per association, of the records that use one (the "in use" check).
+USED_BY = (
+    "association in use by ml-input-channel",
+    "association in use by trained-model",
+    "association in use by trained-model-inference-job",
+)
+status_count(
+    USED_BY[0],
+    StatusCount(
+        "ml-input-channel",
+        lambda status: status not in RELEASED_STATES,
+        "configuredModelAlgorithmAssociations",
+    ),
+)
+status_count(
+    USED_BY[1],
+    StatusCount(
+        "trained-model",
+        lambda status: status not in RELEASED_STATES,
+        "configuredModelAlgorithmAssociationArn",
+        parts=lambda model: getattr(model, "versions", ()),
+    ),
+)
+status_count(
+    USED_BY[2],
+    StatusCount(
+        "trained-model-inference-job",
+        lambda status: status not in INFERENCE_DONE,
+        "configuredModelAlgorithmAssociationArn",
+    ),
+)
 
 
 class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
@@ -127,29 +159,16 @@ class ConfiguredModelAlgorithmAssociations(CollaborationSupport):
         }
 
     def _users(self, association_arn: str) -> list[str]:
-        users: list[str] = []
-        for _, channel in self.records_of("ml-input-channel"):
-            if (
-                association_arn in channel.data.get("configuredModelAlgorithmAssociations", [])
-                and channel.status not in RELEASED_STATES
-            ):
-                users.append(channel.arn)
-        for _, model in self.records_of("trained-model"):
-            # each version names its own association (a later version may use another)
-            versions: list[Record] = getattr(model, "versions", [])
-            if any(
-                v.data.get("configuredModelAlgorithmAssociationArn") == association_arn
-                and v.status not in RELEASED_STATES
-                for v in versions
-            ):
-                users.append(model.arn)
-        for _, job in self.records_of("trained-model-inference-job"):
-            if (
-                job.data.get("configuredModelAlgorithmAssociationArn") == association_arn
-                and job.status not in INFERENCE_DONE
-            ):
-                users.append(job.arn)
-        return users
+        """The records of this region that keep the association in use: channels, then
+        trained models (each version names its own association), then inference jobs,
+        each in the order they were filed (status counts, not a scan)."""
+        backends = self.region_backends()
+        return [
+            record.arn
+            for name in USED_BY
+            for backend in backends
+            for record in backend.counted_records(name, association_arn)
+        ]
 
     def delete_configured_model_algorithm_association(
         self, *, configured_model_algorithm_association_arn: str, membership_identifier: str

@@ -40,7 +40,7 @@ from ..outputs import Destination, audience_files, write
 from ..policy import Request
 from ..records import Host, Record, record_type
 from ._base import BackendBase
-from ._index import StatusCount, status_count
+from ._index import StatusCount, listed_by, status_count
 from .configured_audience_models import MAX_PERCENTAGE, start_job_allowed
 
 JOB = "audience-generation-job"
@@ -128,6 +128,8 @@ class AudienceGenerationJob(Record):
         if peer is not None:
             peer[1].update_time = self.update_time
             changes.note(peer[1], peer[0])
+            if not peer[1].removed:  # the two copies share one status: both are counted
+                peer[0].recount(peer[1])
 
 
 @record_type
@@ -183,6 +185,10 @@ status_count(
     quotas.AUDIENCE_EXPORT_JOBS_PER_GENERATION_JOB,
     StatusCount(EXPORT, lambda s: s in LIVE_EXPORT_STATES, "audienceGenerationJobArn"),
 )
+
+# ListAudienceGenerationJobs filtered by collaboration (and configured audience model)
+listed_by(JOB, "collaborationId")
+listed_by(JOB, "collaborationId", "configuredAudienceModelArn")
 
 # The paths the jobs walk (a test checks them against the model's enums).
 LIFECYCLES = {JOB: AudienceGenerationJob.paths, EXPORT: AudienceExportJob.paths}
@@ -340,19 +346,6 @@ class AudienceJobs(BackendBase):
             live += found[0].count_status(name, found[1].arn)
         return live
 
-    def set_record_status(
-        self,
-        record: Record,
-        status: str,
-        details: dict[str, Any] | None,
-        version: str | None = None,
-    ) -> None:
-        """A cross-account job's two copies share one status: both are counted again."""
-        super().set_record_status(record, status, details, version)
-        found = self._peer(record) if record.kind == JOB else None
-        if found is not None:
-            found[0].recount(found[1])
-
     # ------------------------------------------------------------ generation jobs
 
     def _configured_audience_model(self, arn: str) -> tuple[BackendBase, Record]:
@@ -496,21 +489,11 @@ class AudienceJobs(BackendBase):
         configured_audience_model_arn: str | None = None,
         collaboration_id: str | None = None,
     ) -> dict[str, Any]:
-        if collaboration_id is None:
-            jobs = (
-                self.listing_of(JOB)
-                if configured_audience_model_arn is None
-                else self.listing_of(
-                    JOB, "configuredAudienceModelArn", configured_audience_model_arn
-                )
-            )
-        else:
-            jobs = self.listing(
-                job
-                for job in self.audience_generation_jobs.values()
-                if configured_audience_model_arn in (None, job.data["configuredAudienceModelArn"])
-                and collaboration_id == job.data.get("collaborationId")
-            )
+        jobs = self.listing_by(
+            JOB,
+            configuredAudienceModelArn=configured_audience_model_arn,
+            collaborationId=collaboration_id,
+        )
         return {"audienceGenerationJobs": jobs}
 
     def delete_audience_generation_job(self, *, audience_generation_job_arn: str) -> None:

@@ -19,7 +19,7 @@ from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
 from ..moto_link import MissingInput
 from ..records import Host, Record, record_type
 from ._base import BackendBase
-from ._index import StatusCount, status_count
+from ._index import StatusCount, listed_by, status_count
 from .training_datasets import read_training_data
 
 KIND = "audience-model"
@@ -27,6 +27,8 @@ NOUN = "Audience model"
 TRAINING_DATASET = "training-dataset"
 CONFIGURED_AUDIENCE_MODEL = "configured-audience-model"
 
+# DeleteAudienceModel's "in use" check: the configured audience models of an audience model
+listed_by(CONFIGURED_AUDIENCE_MODEL, "audienceModelArn")
 status_count(
     quotas.PENDING_AUDIENCE_MODELS,
     StatusCount(KIND, lambda status: status in quotas.PENDING_STATES),
@@ -126,8 +128,9 @@ class AudienceModels(BackendBase):
         record = self.find(KIND, audience_model_arn, NOUN)
         users = [
             configured.arn
-            for configured in self.table(CONFIGURED_AUDIENCE_MODEL).values()
-            if configured.data.get("audienceModelArn") == audience_model_arn
+            for configured in self.children(
+                CONFIGURED_AUDIENCE_MODEL, "audienceModelArn", audience_model_arn
+            )
         ]
         if users:
             raise ConflictException(

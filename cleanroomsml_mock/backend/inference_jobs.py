@@ -16,7 +16,7 @@ from ..moto_link import MissingInput
 from ..outputs import Destination, inference_files, write
 from ..records import Host, Record, record_type
 from ._collaboration import CANCELLABLE_STATES, CollaborationSupport, JobRecord
-from ._index import StatusCount, status_count
+from ._index import StatusCount, listed_by, status_count
 from .trained_models import TrainedModels
 
 KIND = "trained-model-inference-job"
@@ -25,6 +25,13 @@ status_count(
     quotas.PENDING_INFERENCE_JOBS_PER_MEMBERSHIP,
     StatusCount(KIND, lambda status: status in quotas.PENDING_STATES, "membershipIdentifier"),
 )
+
+# the List operations' filters: by trained model, its version, or both, in a membership or
+# a collaboration
+for _parent in ("membershipIdentifier", "collaborationIdentifier"):
+    listed_by(KIND, _parent, "trainedModelArn")
+    listed_by(KIND, _parent, "trainedModelVersionIdentifier")
+    listed_by(KIND, _parent, "trainedModelArn", "trainedModelVersionIdentifier")
 
 
 @record_type
@@ -226,16 +233,6 @@ class TrainedModelInferenceJobs(TrainedModels):
         record.observe(self)
         return record
 
-    @staticmethod
-    def _matches(
-        job: Record, trained_model_arn: str | None, version_identifier: str | None
-    ) -> bool:
-        if trained_model_arn is not None and job.data["trainedModelArn"] != trained_model_arn:
-            return False
-        return version_identifier is None or (
-            job.data.get("trainedModelVersionIdentifier") == version_identifier
-        )
-
     def list_trained_model_inference_jobs(
         self,
         *,
@@ -249,10 +246,11 @@ class TrainedModelInferenceJobs(TrainedModels):
                 KIND, "membershipIdentifier", membership_identifier
             )
             if trained_model_arn is None and trained_model_version_identifier is None
-            else self.listing(
-                job
-                for job in self.children(KIND, "membershipIdentifier", membership_identifier)
-                if self._matches(job, trained_model_arn, trained_model_version_identifier)
+            else self.listing_by(
+                KIND,
+                membershipIdentifier=membership_identifier,
+                trainedModelArn=trained_model_arn,
+                trainedModelVersionIdentifier=trained_model_version_identifier,
             )
         }
 
@@ -278,12 +276,9 @@ class TrainedModelInferenceJobs(TrainedModels):
         self.collaboration_access(collaboration_identifier)
         return {
             "collaborationTrainedModelInferenceJobs": self.collaboration_listing(
-                KIND, collaboration_identifier
-            )
-            if trained_model_arn is None and trained_model_version_identifier is None
-            else self.listing(
-                job
-                for job in self.collaboration_records(KIND, collaboration_identifier)
-                if self._matches(job, trained_model_arn, trained_model_version_identifier)
+                KIND,
+                collaboration_identifier,
+                trainedModelArn=trained_model_arn,
+                trainedModelVersionIdentifier=trained_model_version_identifier,
             )
         }

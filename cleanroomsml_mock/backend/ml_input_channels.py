@@ -23,10 +23,7 @@ ASSOCIATION_KIND = "configured-model-algorithm-association"
 DEFAULT_RESULT_FORMAT = "CSV"
 status_count(
     quotas.ML_INPUT_CHANNELS_PER_MEMBERSHIP,
-    # every status change of a channel re-enters it (``moved``): the count is exact
-    StatusCount(
-        KIND, lambda status: status not in RELEASED_STATES, "membershipIdentifier", tracked=True
-    ),
+    StatusCount(KIND, lambda status: status not in RELEASED_STATES, "membershipIdentifier"),
 )
 
 
@@ -43,12 +40,6 @@ class MLInputChannelRecord(JobRecord):
     """
 
     paths = (CREATE_PATH, DELETE_DATA_PATH)
-
-    def moved(self, host: Host, before: str | None) -> None:
-        super().moved(host, before)
-        recount = getattr(host, "recount", None)  # a backend keeps the quota count exact
-        if recount is not None:
-            recount(self)
 
     def time_rule_due(self, host: Host) -> _dt.datetime | None:
         track = self.track

@@ -19,9 +19,13 @@ from ..errors import (
 from ..lifecycle import CREATE_PATH
 from ..outputs import Destination, model_files, write
 from ..records import Host, Record, record_type
+from ._index import listed_by
 from .trained_models import TrainedModels
 
 KIND = "trained-model-export-job"
+# ListCollaborationTrainedModelExportJobs: by trained model (and version) in a collaboration
+listed_by(KIND, "collaborationIdentifier", "trainedModelArn")
+listed_by(KIND, "collaborationIdentifier", "trainedModelArn", "trainedModelVersionIdentifier")
 NOUN = "Trained model"
 
 
@@ -202,14 +206,10 @@ class TrainedModelExportJobs(TrainedModels):
     ) -> dict[str, Any]:
         self.collaboration_access(collaboration_identifier)
         return {
-            "collaborationTrainedModelExportJobs": self.listing(
-                job
-                for job in self.collaboration_records(KIND, collaboration_identifier)
-                if job.data["trainedModelArn"] == trained_model_arn
-                and (
-                    trained_model_version_identifier is None
-                    or job.data.get("trainedModelVersionIdentifier")
-                    == trained_model_version_identifier
-                )
+            "collaborationTrainedModelExportJobs": self.collaboration_listing(
+                KIND,
+                collaboration_identifier,
+                trainedModelArn=trained_model_arn,
+                trainedModelVersionIdentifier=trained_model_version_identifier,
             )
         }

@@ -170,6 +170,9 @@ class TrainedModelRecord(Record):
             raise ValueError(f"trained model {self.arn} has no version {version!r}")
         target.set_status(host, status, details)
 
+    def can_advance(self) -> bool:
+        return any(version.can_advance() for version in self.versions)
+
     def advance(self, host: Host) -> None:
         for version in self.versions:
             version.advance(host)
