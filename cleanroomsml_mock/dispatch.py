@@ -36,10 +36,9 @@ _error_shape_cache: dict[str, Any] = {}
 
 def _error_shape(code: str) -> Any:
     if code not in _error_shape_cache:
-        from .model import error_shapes
+        from .model import error_shape
 
-        _error_shape_cache.update(error_shapes())
-        _error_shape_cache.setdefault(code, None)
+        _error_shape_cache[code] = error_shape(code)
     return _error_shape_cache[code]
 
 

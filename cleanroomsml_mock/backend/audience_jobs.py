@@ -33,7 +33,6 @@ from ..errors import (
     ValidationException,
 )
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
-from ..policy import Request
 from ..records import Host, Record, record_type
 from ._base import BackendBase
 from ._index import StatusCount, status_count
@@ -287,6 +286,8 @@ class AudienceJobs(BackendBase):
                 )
             policy = configured.data.get("configuredAudienceModelPolicy")
             context = self._policy_context(collaboration_id, tags, configured)
+            from ..policy import Request  # imported when a policy is evaluated, not before
+
             for resource in (configured_audience_model_arn, owner_arn):
                 request = Request(self.account_id, START_ACTION, resource, context)
                 if not start_job_allowed(policy, request):
