@@ -45,8 +45,9 @@ class Router:
         # (method, first path segment) -> candidate operations
         self._index: dict[tuple[str, str], list[str]] = {}
         self._by_segment: dict[str, list[str]] = {}
-        # routes without labels match by plain lookup, no regex
-        self._static: dict[tuple[str, str], str] = {}
+        # routes without labels match by plain lookup, no regex: their operation's name,
+        # replaced by its spec once matched
+        self._static: dict[tuple[str, str], str | OperationSpec] = {}
         self._routes = routes
         for name, (method, uri) in routes.items():
             segment = _first_segment(uri)
@@ -54,20 +55,17 @@ class Router:
             self._by_segment.setdefault(segment, []).append(name)
             if "{" not in uri:
                 self._static[(method, uri)] = name
-        # the specs of the routes matched so far, by the same keys
-        self._static_specs: dict[tuple[str, str], OperationSpec] = {}
+        # the specs of the candidates of the keys matched so far
         self._index_specs: dict[tuple[str, str], list[OperationSpec]] = {}
 
     def match(self, method: str, raw_path: str) -> tuple[OperationSpec, dict[str, str]]:
         """The operation and its decoded URI labels; a modelled 4xx when nothing matches."""
-        path = raw_path.split("?", 1)[0] or "/"
+        path = (raw_path.split("?", 1)[0] if "?" in raw_path else raw_path) or "/"
         key = (method, path)
-        static = self._static_specs.get(key)
+        static = self._static.get(key)
         if static is not None:
-            return static, {}
-        name = self._static.get(key)
-        if name is not None:
-            static = self._static_specs[key] = _spec(name)
+            if type(static) is str:
+                static = self._static[key] = _spec(static)
             return static, {}
         segment = path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else ""
         index_key = (method, segment)
@@ -78,11 +76,8 @@ class Router:
         for spec in candidates:
             m = spec.path_regex.fullmatch(path)
             if m is not None:
-                labels = {
-                    label: _decode(value)
-                    for label, value in zip(spec.path_labels, m.groups(), strict=True)
-                }
-                return spec, labels
+                # one group per label, in order (model._route_regex)
+                return spec, dict(zip(spec.path_labels, map(_decode, m.groups()), strict=True))
         allowed = sorted(
             spec.http_method
             for spec in map(_spec, self._by_segment.get(segment, ()))
