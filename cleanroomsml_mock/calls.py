@@ -150,8 +150,11 @@ class CallList(list[Call]):
         return value
 
     def max_calls(self) -> int | None:
-        bounds = [b for b in (self._bound() if self._bound else None, self.limit) if b is not None]
-        return min(bounds) if bounds else None
+        bound = self._bound() if self._bound is not None else None
+        limit = self.limit
+        if bound is None:
+            return limit
+        return bound if limit is None else min(bound, limit)
 
     def record(self, call: Call) -> None:
         with self._lock:

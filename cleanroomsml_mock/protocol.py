@@ -344,8 +344,33 @@ def to_wire(shape: Any, result: Any) -> Any:
     return _writers.get(shape).top(result)
 
 
-# one encoder for every response (json.dumps with options builds a new one per call)
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+def _json_encoder() -> Callable[[Any], str]:
+    """One encoder for every response: ``json.JSONEncoder(separators=(",", ":")).encode``.
+    Where the C accelerator is there, its encoder is built once here (``JSONEncoder.encode``
+    builds one at each call); the bytes are the same. It keeps no record of the containers
+    it is inside (a shared one would be wrong across threads): a response document comes
+    from parsed JSON and stored records, which hold no cycle."""
+    plain = json.JSONEncoder(separators=(",", ":"))
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return plain.encode
+    try:
+        chunks = make(
+            None, plain.default, json.encoder.encode_basestring_ascii, None, ":", ",",
+            False, False, True,
+        )  # fmt: skip
+    except TypeError:  # another signature than the one this was written for
+        return plain.encode
+
+    def encode(document: Any) -> str:
+        if type(document) is not dict:
+            return plain.encode(document)
+        return "".join(chunks(document, 0))
+
+    return encode
+
+
+_encode = _json_encoder()
 
 
 def encode_response(status: int, document: Any) -> WireResponse:
