@@ -64,8 +64,9 @@ class Router:
         key = (method, path)
         static = self._static.get(key)
         if static is not None:
-            if type(static) is str:
-                static = self._static[key] = _spec(static)
+            if isinstance(static, str):
+                built = self._static[key] = _spec(static)
+                return built, {}
             return static, {}
         segment = path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else ""
         index_key = (method, segment)
