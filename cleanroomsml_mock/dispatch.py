@@ -97,10 +97,10 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
     region = "us-east-1"
     path = ""
     try:
-        path = request.raw_path
+        host, path = request.where()
         raw_path, _, query = path.partition("?")
         spec, labels = router().match(request.method.upper(), raw_path)
-        account, region = resolve(request.headers, request.host, world.config.account_id)
+        account, region = resolve(request.headers, host, world.config.account_id)
         params = parse_request(spec, labels, query, request.body)
         validate(spec.input_shape, params)
         document = _invoke(world, spec, params, account, region)

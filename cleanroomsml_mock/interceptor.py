@@ -75,11 +75,17 @@ def to_aws_response(url: str, response: WireResponse) -> AWSResponse:
     return _MockAWSResponse(url, response.status, response.headers, response.body)
 
 
-def answer(world: World, request: Any) -> AWSResponse:
-    from .dispatch import dispatch
+_dispatch: Any = None  # dispatch.dispatch, imported at the first request
 
+
+def answer(world: World, request: Any) -> AWSResponse:
+    global _dispatch
+    if _dispatch is None:
+        from .dispatch import dispatch
+
+        _dispatch = dispatch
     wire = WireRequest(request.method, request.url, request.headers, body_bytes(request.body))
-    return to_aws_response(request.url, dispatch(world, wire))
+    return to_aws_response(request.url, _dispatch(world, wire))
 
 
 def on_before_send(request: Any = None, **_: Any) -> AWSResponse | None:

@@ -29,6 +29,9 @@ def _decode(value: str) -> str:
     return fast if "%" not in fast else unquote(value)
 
 
+_RECENT = 256  # labelled paths remembered
+
+
 def _first_segment(uri: str) -> str:
     return uri.split("/", 2)[1]
 
@@ -57,6 +60,8 @@ class Router:
                 self._static[(method, uri)] = name
         # the specs of the candidates of the keys matched so far
         self._index_specs: dict[tuple[str, str], list[OperationSpec]] = {}
+        # the latest labelled paths matched (a Get polled again matches by one look-up)
+        self._recent: dict[tuple[str, str], tuple[OperationSpec, dict[str, str]]] = {}
 
     def match(self, method: str, raw_path: str) -> tuple[OperationSpec, dict[str, str]]:
         """The operation and its decoded URI labels; a modelled 4xx when nothing matches."""
@@ -68,6 +73,9 @@ class Router:
                 built = self._static[key] = _spec(static)
                 return built, {}
             return static, {}
+        recent = self._recent.get(key)
+        if recent is not None:
+            return recent[0], dict(recent[1])
         segment = path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else ""
         index_key = (method, segment)
         candidates = self._index_specs.get(index_key)
@@ -77,8 +85,14 @@ class Router:
         for spec in candidates:
             m = spec.path_regex.fullmatch(path)
             if m is not None:
-                # one group per label, in order (model._route_regex)
-                return spec, dict(zip(spec.path_labels, map(_decode, m.groups()), strict=True))
+                labels = {
+                    label: _decode(value)
+                    for label, value in zip(spec.path_labels, m.groups(), strict=True)
+                }
+                if len(self._recent) >= _RECENT:
+                    self._recent.clear()
+                self._recent[key] = (spec, labels)
+                return spec, dict(labels)
         allowed = sorted(
             spec.http_method
             for spec in map(_spec, self._by_segment.get(segment, ()))
