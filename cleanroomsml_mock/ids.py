@@ -17,7 +17,7 @@ def seed(value: int | None) -> None:
 
 
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 62**2 two-character chunks
-_CHUNKS = [_PAIRS[j % 3844] for j in range(4096)]  # a 12-bit chunk -> its two characters
+_CHUNKS = _PAIRS + _PAIRS[: 4096 - 3844]  # a 12-bit chunk j -> _PAIRS[j % 3844]
 
 
 def resource_id() -> str:
