@@ -18,6 +18,7 @@ to satisfy constraint: Member must have length less than or equal to 63``.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 import sys
 from collections.abc import Callable
@@ -342,10 +343,14 @@ _INLINE: dict[Validator, tuple[Any, ...]] = {}
 _CONTAINERS = ("structure", "list", "map")
 
 
+_INLINE_DEPTH = 8  # containers checked inline, one in another (Python nests 20 loops)
+
+
 def _build_fast(shape: Any) -> Callable[[Any], bool]:
     consts: dict[str, Any] = {}
     functions: dict[str, str] = {}  # shape name -> function name
     todo: list[Any] = []
+    names = itertools.count()
 
     def const(value: Any) -> str:
         name = f"c{len(consts)}"
@@ -359,9 +364,8 @@ def _build_fast(shape: Any) -> Callable[[Any], bool]:
         return functions[sub.name]
 
     def leaf(sub: Any, var: str) -> str:
-        """An expression true only if ``var`` is a valid value of ``sub`` (and not None)."""
-        if sub.type_name in _CONTAINERS:
-            return f"{function(sub)}({var})"
+        """An expression true only if ``var`` is a valid value of the leaf ``sub`` (and not
+        None)."""
         check = _validators.get(sub)
         if check is _anything:
             return f"{var} is not None"
@@ -373,51 +377,67 @@ def _build_fast(shape: Any) -> Callable[[Any], bool]:
             return f"(type({var}) is str and ({var} in {known} or {slow}({var}) is None))"
         return f"{const(check)}({var}) is None"
 
-    def sizes(sub: Any) -> str:
+    def sized(sub: Any, var: str) -> str:
         lo, hi = sub.metadata.get("min"), sub.metadata.get("max")
+        if lo is None and hi is None:
+            return ""
         lo_name = const(lo if lo is not None else 0)
         hi_name = const(hi if hi is not None else sys.maxsize)
-        return f"{lo_name} <= len(v) <= {hi_name}"
+        return f" or not ({lo_name} <= len({var}) <= {hi_name})"
+
+    def emit(sub: Any, var: str, pad: str, path: tuple[str, ...], out: list[str]) -> None:
+        """Lines that return False unless ``var`` is a valid, clean value of ``sub``."""
+        kind = sub.type_name
+        if kind not in _CONTAINERS:
+            out.append(f"{pad}if not ({leaf(sub, var)}):")
+            out.append(f"{pad}    return False")
+            return
+        if sub.name in path or len(path) >= _INLINE_DEPTH:  # recursive, or deep: a call
+            out.append(f"{pad}if not {function(sub)}({var}):")
+            out.append(f"{pad}    return False")
+            return
+        inner = (*path, sub.name)
+        n = next(names)
+        k, x = f"k{n}", f"x{n}"
+        if kind == "structure":
+            out.append(f"{pad}if type({var}) is not dict:")
+            out.append(f"{pad}    return False")
+            out.append(f"{pad}for {k}, {x} in {var}.items():")
+            keyword = "if"
+            for name, member in sub.members.items():
+                out.append(f"{pad}    {keyword} {k} == {name!r}:")
+                emit(member, x, pad + "        ", inner, out)
+                keyword = "elif"
+            if keyword == "if":
+                out.append(f"{pad}    return False")
+            else:
+                out.append(f"{pad}    else:")
+                out.append(f"{pad}        return False")
+            ends = [f"{name!r} in {var}" for name in sub.required_members]
+            if getattr(sub, "is_tagged_union", False):
+                ends.append(f"len({var}) == 1")
+            if ends:
+                out.append(f"{pad}if not ({' and '.join(ends)}):")
+                out.append(f"{pad}    return False")
+        elif kind == "list":
+            out.append(f"{pad}if type({var}) is not list{sized(sub, var)}:")
+            out.append(f"{pad}    return False")
+            out.append(f"{pad}for {x} in {var}:")
+            emit(sub.member, x, pad + "    ", inner, out)
+        else:  # a map
+            out.append(f"{pad}if type({var}) is not dict{sized(sub, var)}:")
+            out.append(f"{pad}    return False")
+            out.append(f"{pad}for {k}, {x} in {var}.items():")
+            emit(sub.key, k, pad + "    ", inner, out)
+            emit(sub.value, x, pad + "    ", inner, out)
 
     lines: list[str] = []
     function(shape)
     while todo:
         sub = todo.pop()
         lines.append(f"def {functions[sub.name]}(v):")
-        kind = sub.type_name
-        if kind == "structure":
-            lines.append("    if type(v) is not dict:")
-            lines.append("        return False")
-            lines.append("    for k, x in v.items():")
-            keyword = "if"
-            for name, member in sub.members.items():
-                lines.append(f"        {keyword} k == {name!r}:")
-                lines.append(f"            if not ({leaf(member, 'x')}):")
-                lines.append("                return False")
-                keyword = "elif"
-            if keyword == "if":
-                lines.append("        return False")
-            else:
-                lines.append("        else:")
-                lines.append("            return False")
-            ends = [f"{name!r} in v" for name in sub.required_members]
-            if getattr(sub, "is_tagged_union", False):
-                ends.append("len(v) == 1")
-            lines.append(f"    return {' and '.join(ends) or 'True'}")
-        elif kind == "list":
-            lines.append(f"    if type(v) is not list or not ({sizes(sub)}):")
-            lines.append("        return False")
-            lines.append("    for x in v:")
-            lines.append(f"        if not ({leaf(sub.member, 'x')}):")
-            lines.append("            return False")
-            lines.append("    return True")
-        else:  # a map
-            lines.append(f"    if type(v) is not dict or not ({sizes(sub)}):")
-            lines.append("        return False")
-            lines.append("    for k, x in v.items():")
-            lines.append(f"        if not ({leaf(sub.key, 'k')}) or not ({leaf(sub.value, 'x')}):")
-            lines.append("            return False")
-            lines.append("    return True")
+        emit(sub, "v", "    ", (), lines)
+        lines.append("    return True")
     namespace: dict[str, Any] = dict(consts)
     exec(compile("\n".join(lines), f"<valid {shape.name}>", "exec"), namespace)
     predicate: Callable[[Any], bool] = namespace[functions[shape.name]]
