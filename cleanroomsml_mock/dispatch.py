@@ -45,7 +45,8 @@ def _error_shape(code: str) -> Any:
 def _invoke(
     world: World, spec: OperationSpec, params: dict[str, Any], account: str, region: str
 ) -> Any:
-    kwargs = {spec.keywords[k]: v for k, v in params.items()}
+    keywords = spec.keywords
+    kwargs = {keywords[k]: v for k, v in params.items()}
     pager = spec.paginator
     token = limit = None
     if pager is not None:
@@ -57,7 +58,7 @@ def _invoke(
             if injected is not None:
                 raise injected
         # the clock acts first: whatever the call looks at shows the time it is
-        world.catch_up()
+        world.catch_up_locked()
         backend = world.backend(account, region)
         method = getattr(backend, spec.method_name, None)
         if method is None:

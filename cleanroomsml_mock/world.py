@@ -76,6 +76,10 @@ class World:
         with self.lock:
             self._schedule.run(self)
 
+    def catch_up_locked(self) -> None:
+        """``catch_up`` for a caller that holds ``lock`` already (the dispatcher)."""
+        self._schedule.run(self)
+
     def schedule(self, record: Record, backend: Any) -> None:
         """Look at ``record`` again when its ``next_due`` comes (after a change)."""
         if self.backends.get((backend.account_id, backend.region)) is backend:
@@ -135,10 +139,10 @@ class _Schedule:
         if not heap and not pending:
             return  # nothing waits for the clock: not even a reading of it
         now: _dt.datetime | None = None  # read only when the heap has something to compare
-        done: set[int] = set()  # each record is caught up at most once a call
+        done: set[int] | None = None  # each record is caught up at most once a call
         while True:
             for record, backend in list(pending.values()):
-                if id(record) not in done:
+                if done is None or id(record) not in done:
                     del pending[id(record)]
                     self._place(record, backend)
             # what is left in ``pending`` was caught up already: placed at the next call
@@ -153,7 +157,11 @@ class _Schedule:
                 if self.due.get(id(record)) != due:
                     continue  # placed again since
                 del self.due[id(record)]
-                if record.removed or id(backend) not in self.seen or id(record) in done:
+                if record.removed or id(backend) not in self.seen:
+                    continue
+                if done is None:
+                    done = set()
+                elif id(record) in done:
                     continue
                 done.add(id(record))
                 record.catch_up(backend, now)
