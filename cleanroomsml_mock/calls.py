@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .errors import MockBugError, ServiceError
 
 _UNSET: Any = object()
+_intern = sys.intern
 # How many distinct recent requests and responses are kept to be shared by later calls.
 _SHARED = 1024
 
@@ -54,9 +55,9 @@ class Call:
         raw: tuple[str, str, bytes] | None = None,
         body: bytes | None = None,
     ) -> None:
-        self.operation = sys.intern(operation)
-        self.account = sys.intern(account)
-        self.region = sys.intern(region)
+        self.operation = _intern(operation)
+        self.account = _intern(account)
+        self.region = _intern(region)
         self.status = status
         self.error = error
         # the request as it arrived (method, path, body), parsed when ``params`` is read
@@ -150,17 +151,38 @@ class CallList(list[Call]):
         return value
 
     def max_calls(self) -> int | None:
-        bounds = [b for b in (self._bound() if self._bound else None, self.limit) if b is not None]
-        return min(bounds) if bounds else None
+        bound = self._bound() if self._bound is not None else None
+        limit = self.limit
+        if bound is None:
+            return limit
+        return bound if limit is None else min(bound, limit)
 
     def record(self, call: Call) -> None:
+        shared = self._shared
         with self._lock:
-            if call._raw is not None:
-                call._raw = self.share(call._raw)
-            if call._body is not None:
-                call._body = self.share(call._body)
+            # ``share`` of the request and of the response, inline (twice a call)
+            raw = call._raw
+            if raw is not None:
+                found = shared.get(raw)
+                if found is None:
+                    shared[raw] = raw
+                    if len(shared) > _SHARED:
+                        del shared[next(iter(shared))]
+                else:
+                    call._raw = found
+            body = call._body
+            if body is not None:
+                found = shared.get(body)
+                if found is None:
+                    shared[body] = body
+                    if len(shared) > _SHARED:
+                        del shared[next(iter(shared))]
+                else:
+                    call._body = found
             self.append(call)
-            bound = self.max_calls()
+            bound = self._bound() if self._bound is not None else None
+            if self.limit is not None:
+                bound = self.limit if bound is None else min(bound, self.limit)
             if bound is not None and len(self) > bound:
                 del self[: len(self) - bound]
 

@@ -11,10 +11,14 @@ import datetime as _dt
 import math
 from dataclasses import dataclass
 
+_UTC = _dt.timezone.utc
+
 
 def wire_precision(t: _dt.datetime) -> _dt.datetime:
     """``t`` truncated to the millisecond, the precision of the wire's timestamps."""
-    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+    # a subtraction with positional arguments: ``replace(microsecond=...)`` parses keywords
+    extra = t.microsecond % 1000
+    return t - _dt.timedelta(0, 0, extra) if extra else t
 
 
 @dataclass
@@ -25,8 +29,12 @@ class Clock:
 
     def now(self) -> _dt.datetime:
         """The mock's current time: an aware UTC datetime, to the millisecond."""
-        t = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=self.offset)
-        return wire_precision(t.astimezone(_dt.timezone.utc))
+        t = _dt.datetime.now(_UTC)
+        if self.offset:
+            t = t + _dt.timedelta(0, self.offset)
+        t = t.astimezone(_UTC)
+        extra = t.microsecond % 1000  # wire_precision, inline: it is read at most calls
+        return t - _dt.timedelta(0, 0, extra) if extra else t
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward; a negative, infinite or non-numeric value is a

@@ -36,17 +36,17 @@ _error_shape_cache: dict[str, Any] = {}
 
 def _error_shape(code: str) -> Any:
     if code not in _error_shape_cache:
-        from .model import error_shapes
+        from .model import error_shape
 
-        _error_shape_cache.update(error_shapes())
-        _error_shape_cache.setdefault(code, None)
+        _error_shape_cache[code] = error_shape(code)
     return _error_shape_cache[code]
 
 
 def _invoke(
     world: World, spec: OperationSpec, params: dict[str, Any], account: str, region: str
 ) -> Any:
-    kwargs = {spec.keywords[k]: v for k, v in params.items()}
+    keywords = spec.keywords
+    kwargs = {keywords[k]: v for k, v in params.items()}
     pager = spec.paginator
     token = limit = None
     if pager is not None:
@@ -58,7 +58,7 @@ def _invoke(
             if injected is not None:
                 raise injected
         # the clock acts first: whatever the call looks at shows the time it is
-        world.catch_up()
+        world.catch_up_locked()
         backend = world.backend(account, region)
         method = getattr(backend, spec.method_name, None)
         if method is None:
@@ -98,10 +98,10 @@ def _answer(world: World, request: WireRequest) -> WireResponse:
     region = "us-east-1"
     path = ""
     try:
-        path = request.raw_path
+        host, path = request.where()
         raw_path, _, query = path.partition("?")
         spec, labels = router().match(request.method.upper(), raw_path)
-        account, region = resolve(request.headers, request.host, world.config.account_id)
+        account, region = resolve(request.headers, host, world.config.account_id)
         params = parse_request(spec, labels, query, request.body)
         validate(spec.input_shape, params)
         document = _invoke(world, spec, params, account, region)

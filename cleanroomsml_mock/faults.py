@@ -42,9 +42,9 @@ def default_code(operation: str) -> str:
 
 
 def _declared(operation: str) -> frozenset[str]:
-    from .model import operation_specs
+    from .model import operation_spec
 
-    spec = operation_specs().get(operation)
+    spec = operation_spec(operation) if isinstance(operation, str) else None
     if spec is None:
         raise ValueError(f"{operation!r} is not an operation of cleanroomsml")
     return frozenset(spec.error_codes)

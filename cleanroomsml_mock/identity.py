@@ -7,12 +7,34 @@ default account. The region comes from the SigV4 credential scope, else the endp
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 DEFAULT_REGION = "us-east-1"
 
 
-def _credential_scope(headers: Mapping[str, str]) -> list[str] | None:
+# credential scope (``AKID/date/region/service/aws4_request``) -> (account or None, region
+# or None), both interned: a client signs every request with the same scope all day
+_SCOPES: dict[str, tuple[str | None, str | None]] = {}
+_SCOPES_KEPT = 256
+
+
+def _scope(credential: str) -> tuple[str | None, str | None]:
+    found = _SCOPES.get(credential)
+    if found is not None:
+        return found
+    scope = credential.strip().split("/")
+    key = scope[0]
+    account = sys.intern(key) if len(key) == 12 and key.isdigit() else None
+    region = sys.intern(scope[2]) if len(scope) >= 3 and scope[2] else None
+    if len(_SCOPES) >= _SCOPES_KEPT:
+        _SCOPES.clear()
+    found = _SCOPES[credential] = (account, region)
+    return found
+
+
+def _credential(headers: Mapping[str, str]) -> str | None:
+    """The ``Credential=`` part of a SigV4 ``Authorization`` header, if there is one."""
     auth = headers.get("Authorization") or headers.get("authorization")
     if not auth:
         return None
@@ -22,8 +44,7 @@ def _credential_scope(headers: Mapping[str, str]) -> list[str] | None:
     if start < 0:
         return None
     end = auth.find(",", start)
-    credential = auth[start + 11 : end if end >= 0 else None].strip()
-    return credential.split("/")
+    return auth[start + 11 : end if end >= 0 else None]
 
 
 def region_from_host(host: str) -> str | None:
@@ -35,15 +56,8 @@ def region_from_host(host: str) -> str | None:
 
 
 def resolve(headers: Mapping[str, str], host: str, default_account: str) -> tuple[str, str]:
-    scope = _credential_scope(headers)
-    account = default_account
-    region = None
-    if scope:
-        key = scope[0]
-        if len(key) == 12 and key.isdigit():
-            account = key
-        if len(scope) >= 3 and scope[2]:
-            region = scope[2]
+    credential = _credential(headers)
+    account, region = _scope(credential) if credential is not None else (None, None)
     if region is None:
         region = region_from_host(host) or DEFAULT_REGION
-    return account, region
+    return account or default_account, region

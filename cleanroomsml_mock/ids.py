@@ -17,12 +17,29 @@ def seed(value: int | None) -> None:
 
 
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 62**2 two-character chunks
+_CHUNKS = _PAIRS + _PAIRS[: 4096 - 3844]  # a 12-bit chunk j -> _PAIRS[j % 3844]
 
 
 def resource_id() -> str:
-    """A 22-character base62 id, like the ids of the real service."""
-    bits = _rng.getrandbits(132)
-    return "".join([_PAIRS[((bits >> (12 * i)) & 0xFFF) % 3844] for i in range(11)])
+    """A 22-character base62 id, like the ids of the real service: eleven 12-bit chunks of
+    132 random bits, lowest first, each one two characters (``_PAIRS[chunk % 3844]``)."""
+    b = _rng.getrandbits(132)
+    c = _CHUNKS
+    return "".join(
+        (
+            c[b & 4095],
+            c[b >> 12 & 4095],
+            c[b >> 24 & 4095],
+            c[b >> 36 & 4095],
+            c[b >> 48 & 4095],
+            c[b >> 60 & 4095],
+            c[b >> 72 & 4095],
+            c[b >> 84 & 4095],
+            c[b >> 96 & 4095],
+            c[b >> 108 & 4095],
+            c[b >> 120],
+        )
+    )
 
 
 def new_uuid() -> str:
@@ -42,11 +59,16 @@ _PARTITIONS = (
 )
 
 
+_PARTITION_OF: dict[str, str] = {}  # region -> partition, as found
+
+
 def partition_for(region: str) -> str:
-    for prefix, partition in _PARTITIONS:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
+    found = _PARTITION_OF.get(region)
+    if found is None:
+        found = next((p for prefix, p in _PARTITIONS if region.startswith(prefix)), "aws")
+        if len(_PARTITION_OF) < 1024:  # regions are few; any string can be asked for
+            _PARTITION_OF[region] = found
+    return found
 
 
 def arn(region: str, account: str, resource: str) -> str:

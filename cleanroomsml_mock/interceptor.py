@@ -6,6 +6,8 @@
   ``before-send`` handler such as moto's, and other services never reach it.
 - ``before-call.cleanroomsml``: a client created with no credentials at all gets fake
   ones while a mock is active, so signing cannot fail before the request is answered.
+  Its ``model`` (the client's ``OperationModel``) hands the client's loaded service model
+  to the mock the first time (``model.adopt``): the service description is read once.
 - While a mock is active, ``Endpoint._send`` is patched at class level: a client whose
   Session predates this module (so lacks the handler) is still answered in-process when
   its endpoint is cleanrooms-ml, never sent to the network. ``RequestSigner.sign`` is
@@ -30,6 +32,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.credentials import Credentials
 
 from . import active
+from . import model as _model
 from .model import ENDPOINT_PREFIX
 from .protocol import WireRequest, WireResponse, body_bytes
 from .world import World
@@ -72,11 +75,17 @@ def to_aws_response(url: str, response: WireResponse) -> AWSResponse:
     return _MockAWSResponse(url, response.status, response.headers, response.body)
 
 
-def answer(world: World, request: Any) -> AWSResponse:
-    from .dispatch import dispatch
+_dispatch: Any = None  # dispatch.dispatch, imported at the first request
 
+
+def answer(world: World, request: Any) -> AWSResponse:
+    global _dispatch
+    if _dispatch is None:
+        from .dispatch import dispatch
+
+        _dispatch = dispatch
     wire = WireRequest(request.method, request.url, request.headers, body_bytes(request.body))
-    return to_aws_response(request.url, dispatch(world, wire))
+    return to_aws_response(request.url, _dispatch(world, wire))
 
 
 def on_before_send(request: Any = None, **_: Any) -> AWSResponse | None:
@@ -86,8 +95,13 @@ def on_before_send(request: Any = None, **_: Any) -> AWSResponse | None:
     return answer(world, request)
 
 
-def on_before_call(request_signer: Any = None, **_: Any) -> None:
-    if active.world() is None or request_signer is None:
+def on_before_call(request_signer: Any = None, model: Any = None, **_: Any) -> None:
+    if active.world() is None:
+        return
+    if _model._held is None and model is not None:
+        # the client's loaded service model serves the mock too (model.adopt)
+        _model.adopt(getattr(model, "service_model", None))
+    if request_signer is None:
         return
     if getattr(request_signer, "_credentials", True) is None:
         if type(request_signer).__module__.startswith("aiobotocore"):

@@ -1,14 +1,15 @@
-"""The botocore service model, loaded once and turned into per-operation specs.
+"""The botocore service model, read once and turned into per-operation specs.
 
-Everything the per-call path needs (route, where each input member lives, the Python
-keyword for it, the output shape, the paginator, the declared errors) is computed here
-the first time it is asked for, never per call. What is compiled from a shape (its
-validator, converter or serialiser) is kept in a ``ShapeCache``.
+The model is the one the calling botocore client has already loaded (``adopt``), or,
+without a client, read from botocore's data files once. Everything the per-call path
+needs for an operation (route, where each input member lives, the Python keyword for it,
+the output shape, the paginator, the declared errors) is computed the first time that
+operation is called, never per call, and only for it. What is compiled from a shape (its
+validator, converter or serialiser) is kept in a ``ShapeCache``, also built on first use.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 from collections.abc import Callable
@@ -62,29 +63,78 @@ def _xform(name: str) -> str:
     return str(xform_name(name))
 
 
-@functools.lru_cache(maxsize=1)
+_lock = threading.RLock()
+_held: Any = None  # the ServiceModel in use: a client's (``adopt``) or loaded here
+_paginators: dict[str, PaginatorSpec] | None = None
+
+
+def adopt(model: Any) -> None:
+    """Use ``model``, the ``ServiceModel`` of cleanroomsml a botocore client has already
+    loaded, unless one is held already. The interceptor offers it at each call (the
+    ``model`` of botocore's ``before-call`` event is the client's ``OperationModel``), so
+    the service description is read once per process, by botocore."""
+    global _held
+    if _held is None and getattr(model, "service_name", None) == SERVICE_NAME:
+        with _lock:
+            if _held is None:
+                _held = model
+
+
+def _loader() -> Any:
+    """A botocore data loader with the search path a Session would use."""
+    import os
+
+    from botocore.loaders import create_loader
+
+    return create_loader(os.environ.get("AWS_DATA_PATH"))
+
+
 def service_model() -> Any:
-    """The botocore ``ServiceModel`` of cleanroomsml (loaded once)."""
-    import botocore.session
+    """The botocore ``ServiceModel`` of cleanroomsml: a client's (``adopt``) or, with no
+    client (server mode, raw HTTP), loaded here once. Loaded straight from botocore's data
+    files: a Session would first register every built-in handler and scan every service's
+    directory."""
+    global _held
+    held = _held
+    if held is not None:
+        return held
+    with _lock:
+        if _held is None:
+            from botocore.model import ServiceModel
 
-    return botocore.session.get_session().get_service_model(SERVICE_NAME)
+            loader = _loader()
+            version = loader.determine_latest_version(SERVICE_NAME, "service-2")
+            data = loader.load_data(f"{SERVICE_NAME}/{version}/service-2")
+            _held = ServiceModel(data, service_name=SERVICE_NAME)
+        return _held
 
 
-@functools.lru_cache(maxsize=1)
 def paginator_config() -> dict[str, PaginatorSpec]:
-    import botocore.session
+    """The paginators of the model's API version, by operation name (read once)."""
+    global _paginators
+    found = _paginators
+    if found is not None:
+        return found
+    with _lock:
+        if _paginators is None:
+            from botocore.exceptions import DataNotFoundError
 
-    loader = botocore.session.get_session().get_component("data_loader")
-    raw = loader.load_service_model(SERVICE_NAME, "paginators-1")["pagination"]
-    return {
-        name: PaginatorSpec(
-            input_token=cfg["input_token"],
-            output_token=cfg["output_token"],
-            limit_key=cfg["limit_key"],
-            result_key=cfg["result_key"],
-        )
-        for name, cfg in raw.items()
-    }
+            loader = _loader()
+            version = service_model().api_version
+            try:
+                raw = loader.load_data(f"{SERVICE_NAME}/{version}/paginators-1")
+            except DataNotFoundError:  # a model of another API version than botocore's
+                raw = loader.load_service_model(SERVICE_NAME, "paginators-1")
+            _paginators = {
+                name: PaginatorSpec(
+                    input_token=cfg["input_token"],
+                    output_token=cfg["output_token"],
+                    limit_key=cfg["limit_key"],
+                    result_key=cfg["result_key"],
+                )
+                for name, cfg in raw["pagination"].items()
+            }
+        return _paginators
 
 
 def _route_regex(uri: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
@@ -148,12 +198,43 @@ def _build_spec(model: Any, name: str, paginators: dict[str, PaginatorSpec]) -> 
     )
 
 
-@functools.lru_cache(maxsize=1)
+_specs: dict[str, OperationSpec] = {}
+
+
+def operation_spec(name: str) -> OperationSpec | None:
+    """The spec of operation ``name`` (None: no such operation), built the first time it
+    is asked for: a call builds only what its own operation needs."""
+    found = _specs.get(name)
+    if found is not None:
+        return found
+    with _lock:
+        found = _specs.get(name)
+        if found is None:
+            model = service_model()
+            if name not in model.operation_names:
+                return None
+            found = _specs[name] = _build_spec(model, name, paginator_config())
+        return found
+
+
+def operation_names() -> list[str]:
+    """The names of the model's operations (nothing is built)."""
+    return list(service_model().operation_names)
+
+
 def operation_specs() -> dict[str, OperationSpec]:
-    """Every operation of the model, by operation name."""
+    """Every operation of the model, by operation name (all built)."""
+    specs = {name: operation_spec(name) for name in service_model().operation_names}
+    return {name: spec for name, spec in specs.items() if spec is not None}
+
+
+def error_shape(code: str) -> Any:
+    """The modelled exception shape called ``code``, or None."""
     model = service_model()
-    paginators = paginator_config()
-    return {name: _build_spec(model, name, paginators) for name in model.operation_names}
+    if code not in model.shape_names:
+        return None
+    shape = model.shape_for(code)
+    return shape if shape.metadata.get("exception") else None
 
 
 def error_shapes() -> dict[str, Any]:

@@ -14,6 +14,8 @@ import base64
 import datetime as _dt
 import functools
 import json
+import json.decoder
+import json.scanner
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +47,12 @@ class WireRequest:
     def host(self) -> str:
         rest = self.url.split("://", 1)[-1]
         return rest.split("/", 1)[0]
+
+    def where(self) -> tuple[str, str]:
+        """``(host, raw_path)`` with one split of the URL."""
+        rest = self.url.split("://", 1)[-1]
+        slash = rest.find("/")
+        return (rest[:slash], rest[slash:]) if slash >= 0 else (rest, "/")
 
 
 @dataclass
@@ -209,6 +217,28 @@ def _query_value(shape: Any, values: list[str], member: str) -> Any:
     return raw
 
 
+# the scanner json.loads uses (typeshed types make_scanner as a class, not a function)
+_scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    json.decoder.JSONDecoder()  # type: ignore[arg-type]
+)
+_JSON_SPACE = " \t\n\r"
+
+
+def _load_json(body: bytes) -> Any:
+    """``json.loads(body)``, without its detour through encoding detection and whitespace
+    regexes for the usual body: a UTF-8 JSON object. Anything else, valid or not, goes
+    through ``json.loads`` itself (so its errors read the same)."""
+    if body[:1] == b"{" and body[1:2] != b"\x00":  # json.detect_encoding: UTF-8
+        try:
+            text = body.decode("utf-8")
+            document, end = _scan(text, 0)
+        except (UnicodeDecodeError, StopIteration):
+            return json.loads(body)
+        if end == len(text) or not text[end:].strip(_JSON_SPACE):
+            return document
+    return json.loads(body)
+
+
 def parse_request(
     spec: OperationSpec, labels: Mapping[str, str], query: str, body: bytes
 ) -> dict[str, Any]:
@@ -227,7 +257,7 @@ def parse_request(
         params.setdefault(member, [])
     if spec.body_members and body:
         try:
-            document = json.loads(body)
+            document = _load_json(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValidationException(f"The request body is not valid JSON: {exc}") from None
         except RecursionError:
@@ -344,8 +374,33 @@ def to_wire(shape: Any, result: Any) -> Any:
     return _writers.get(shape).top(result)
 
 
-# one encoder for every response (json.dumps with options builds a new one per call)
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+def _json_encoder() -> Callable[[Any], str]:
+    """One encoder for every response: ``json.JSONEncoder(separators=(",", ":")).encode``.
+    Where the C accelerator is there, its encoder is built once here (``JSONEncoder.encode``
+    builds one at each call); the bytes are the same. It keeps no record of the containers
+    it is inside (a shared one would be wrong across threads): a response document comes
+    from parsed JSON and stored records, which hold no cycle."""
+    plain = json.JSONEncoder(separators=(",", ":"))
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return plain.encode
+    try:
+        chunks = make(
+            None, plain.default, json.encoder.encode_basestring_ascii, None, ":", ",",
+            False, False, True,
+        )  # fmt: skip
+    except TypeError:  # another signature than the one this was written for
+        return plain.encode
+
+    def encode(document: Any) -> str:
+        if type(document) is not dict:
+            return plain.encode(document)
+        return "".join(chunks(document, 0))
+
+    return encode
+
+
+_encode = _json_encoder()
 
 
 def encode_response(status: int, document: Any) -> WireResponse:
@@ -353,7 +408,7 @@ def encode_response(status: int, document: Any) -> WireResponse:
     body when the operation has no output."""
     if document is None:
         return WireResponse(status, b"", {})
-    return WireResponse(status, _encode(document).encode())
+    return WireResponse(status, _encode(document).encode(), {"Content-Type": "application/json"})
 
 
 def serialize_error(error: ServiceError, shape: Any = None) -> WireResponse:

@@ -160,11 +160,12 @@ class Record:
         """Let the mock's clock act on the record, in any order and as often as wanted:
         in timed mode the steps whose time has come are taken, each at the moment it fell
         due; then the kind's ``time_rules`` apply. ``now``: the time it is (read from the
-        host's clock when not given). False if the record has gone."""
-        if now is None:
-            now = host.now()
+        host's clock when not given, and only when something here depends on it). False
+        if the record has gone."""
         track = self.track
         if track is not None and track.pending and host.lifecycle is Lifecycle.TIMED:
+            if now is None:
+                now = host.now()
             durations = host.durations
             while track.pending and not self.removed:
                 since = track.since or self.create_time
@@ -176,8 +177,10 @@ class Record:
                 before = track.status
                 track.step(due)
                 self.stepped(host, before)
-        if not self.removed:
-            self.time_rules(host, now)
+        if self.removed:
+            return False
+        if type(self).time_rules is not Record.time_rules:  # the kind has time rules
+            self.time_rules(host, now if now is not None else host.now())
         return not self.removed
 
     def next_due(self, host: Host) -> _dt.datetime | None:

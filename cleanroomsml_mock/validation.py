@@ -18,6 +18,7 @@ to satisfy constraint: Member must have length less than or equal to 63``.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 import sys
 from collections.abc import Callable
@@ -228,7 +229,9 @@ def _string(shape: Any) -> Validator:
         raw_pattern = None  # matches every string the length check lets through
     pattern = compile_pattern(raw_pattern) if raw_pattern else None
     if lo is None and hi is None and not enum and pattern is None:
-        return _instance_of(str, "be a string")
+        plain = _instance_of(str, "be a string")
+        _INLINE[plain] = ("str",)
+        return plain
     n_lo = lo if lo is not None else 0
     n_hi = hi if hi is not None else sys.maxsize
     sized = _sized("length", lo, hi)
@@ -264,6 +267,7 @@ def _string(shape: Any) -> Validator:
             known[value] = None
         return found
 
+    _INLINE[check] = ("known", known)
     return check
 
 
@@ -324,11 +328,132 @@ def _forward(final: Callable[[], Validator]) -> Validator:
 _validators: ShapeCache[Validator] = ShapeCache(_build, _forward)
 
 
+# ---------------------------------------------------------------- the fast path
+#
+# Most requests are valid and declare only what they set. For each input shape, one
+# predicate is generated (Python source, compiled once) that answers True only for such a
+# value: every container checked in one function of its own, every leaf inline or by its
+# validator above. Anything else (a failure, an undeclared or null member to drop, a type
+# the predicate does not expect) answers False, and the validator above does the work.
+# So the predicate decides nothing the validators would not: it only skips them.
+
+# a leaf validator the predicate reads inline: ("str",) any string; ("known", strings)
+# the strings a patterned or enum validator knows valid (it is called for the others)
+_INLINE: dict[Validator, tuple[Any, ...]] = {}
+_CONTAINERS = ("structure", "list", "map")
+
+
+_INLINE_DEPTH = 8  # containers checked inline, one in another (Python nests 20 loops)
+
+
+def _build_fast(shape: Any) -> Callable[[Any], bool]:
+    consts: dict[str, Any] = {}
+    functions: dict[str, str] = {}  # shape name -> function name
+    todo: list[Any] = []
+    names = itertools.count()
+
+    def const(value: Any) -> str:
+        name = f"c{len(consts)}"
+        consts[name] = value
+        return name
+
+    def function(sub: Any) -> str:
+        if sub.name not in functions:
+            functions[sub.name] = f"f{len(functions)}"
+            todo.append(sub)
+        return functions[sub.name]
+
+    def leaf(sub: Any, var: str) -> str:
+        """An expression true only if ``var`` is a valid value of the leaf ``sub`` (and not
+        None)."""
+        check = _validators.get(sub)
+        if check is _anything:
+            return f"{var} is not None"
+        how = _INLINE.get(check)
+        if how is not None and how[0] == "str":
+            return f"type({var}) is str"
+        if how is not None and how[0] == "known":
+            known, slow = const(how[1]), const(check)
+            return f"(type({var}) is str and ({var} in {known} or {slow}({var}) is None))"
+        return f"{const(check)}({var}) is None"
+
+    def sized(sub: Any, var: str) -> str:
+        lo, hi = sub.metadata.get("min"), sub.metadata.get("max")
+        if lo is None and hi is None:
+            return ""
+        lo_name = const(lo if lo is not None else 0)
+        hi_name = const(hi if hi is not None else sys.maxsize)
+        return f" or not ({lo_name} <= len({var}) <= {hi_name})"
+
+    def emit(sub: Any, var: str, pad: str, path: tuple[str, ...], out: list[str]) -> None:
+        """Lines that return False unless ``var`` is a valid, clean value of ``sub``."""
+        kind = sub.type_name
+        if kind not in _CONTAINERS:
+            out.append(f"{pad}if not ({leaf(sub, var)}):")
+            out.append(f"{pad}    return False")
+            return
+        if sub.name in path or len(path) >= _INLINE_DEPTH:  # recursive, or deep: a call
+            out.append(f"{pad}if not {function(sub)}({var}):")
+            out.append(f"{pad}    return False")
+            return
+        inner = (*path, sub.name)
+        n = next(names)
+        k, x = f"k{n}", f"x{n}"
+        if kind == "structure":
+            out.append(f"{pad}if type({var}) is not dict:")
+            out.append(f"{pad}    return False")
+            out.append(f"{pad}for {k}, {x} in {var}.items():")
+            keyword = "if"
+            for name, member in sub.members.items():
+                out.append(f"{pad}    {keyword} {k} == {name!r}:")
+                emit(member, x, pad + "        ", inner, out)
+                keyword = "elif"
+            if keyword == "if":
+                out.append(f"{pad}    return False")
+            else:
+                out.append(f"{pad}    else:")
+                out.append(f"{pad}        return False")
+            ends = [f"{name!r} in {var}" for name in sub.required_members]
+            if getattr(sub, "is_tagged_union", False):
+                ends.append(f"len({var}) == 1")
+            if ends:
+                out.append(f"{pad}if not ({' and '.join(ends)}):")
+                out.append(f"{pad}    return False")
+        elif kind == "list":
+            out.append(f"{pad}if type({var}) is not list{sized(sub, var)}:")
+            out.append(f"{pad}    return False")
+            out.append(f"{pad}for {x} in {var}:")
+            emit(sub.member, x, pad + "    ", inner, out)
+        else:  # a map
+            out.append(f"{pad}if type({var}) is not dict{sized(sub, var)}:")
+            out.append(f"{pad}    return False")
+            out.append(f"{pad}for {k}, {x} in {var}.items():")
+            emit(sub.key, k, pad + "    ", inner, out)
+            emit(sub.value, x, pad + "    ", inner, out)
+
+    lines: list[str] = []
+    function(shape)
+    while todo:
+        sub = todo.pop()
+        lines.append(f"def {functions[sub.name]}(v):")
+        emit(sub, "v", "    ", (), lines)
+        lines.append("    return True")
+    namespace: dict[str, Any] = dict(consts)
+    exec(compile("\n".join(lines), f"<valid {shape.name}>", "exec"), namespace)
+    predicate: Callable[[Any], bool] = namespace[functions[shape.name]]
+    return predicate
+
+
+_fast: ShapeCache[Callable[[Any], bool]] = ShapeCache(_build_fast)
+
+
 def validate(shape: Any, params: dict[str, Any]) -> None:
     """Raise ``ValidationException`` naming every member of ``params`` that breaks ``shape``;
     drop its undeclared and null members."""
     if shape is None:
         return
+    if shape.type_name == "structure" and _fast.get(shape)(params):
+        return  # valid, and nothing to drop
     found = _validators.get(shape)(params)
     if found is None:
         return

@@ -76,6 +76,10 @@ class World:
         with self.lock:
             self._schedule.run(self)
 
+    def catch_up_locked(self) -> None:
+        """``catch_up`` for a caller that holds ``lock`` already (the dispatcher)."""
+        self._schedule.run(self)
+
     def schedule(self, record: Record, backend: Any) -> None:
         """Look at ``record`` again when its ``next_due`` comes (after a change)."""
         if self.backends.get((backend.account_id, backend.region)) is backend:
@@ -107,45 +111,61 @@ class _Schedule:
         self.due: dict[int, _dt.datetime] = {}  # id(record) -> its place in the heap
         self.pending: dict[int, tuple[Record, Any]] = {}
         self.seen: set[int] = set()  # id() of the backends placed whole
-        self.options: Any = None
+        # the backends placed whole, held (so that an id in ``seen`` is never reused)
+        self.placed: tuple[Any, ...] = ()
+        # the options the records were placed with (lifecycle mode, durations)
+        self.lifecycle: Any = None
+        self.durations: dict[str, float] = {}
         self._order = itertools.count()
 
     def run(self, world: World) -> None:
         config = world.config
-        options = (config.lifecycle, tuple(config.durations.items()) if config.durations else ())
-        if options != self.options:
-            self.options = options
+        if config.lifecycle is not self.lifecycle or config.durations != self.durations:
+            self.lifecycle = config.lifecycle
+            self.durations = dict(config.durations)
             self.heap.clear()
             self.due.clear()
             self.seen.clear()
-        backends = world.backends.values()
-        if len(self.seen) != len(world.backends) or any(id(b) not in self.seen for b in backends):
+            self.placed = ()
+        backends = tuple(world.backends.values())
+        if backends != self.placed:  # a new backend, or new ones after a state load
+            self.placed = backends
             self.seen = {id(b) for b in backends}
             for backend in backends:
                 for record in backend.records.values():
                     self.pending[id(record)] = (record, backend)
         heap = self.heap
-        if not heap and not self.pending:
+        pending = self.pending
+        if not heap and not pending:
             return  # nothing waits for the clock: not even a reading of it
-        now = world.clock.now()
-        done: set[int] = set()  # each record is caught up at most once a call
-        while self.pending or (heap and heap[0][0] <= now):
-            for record, backend in list(self.pending.values()):
-                if id(record) not in done:
-                    del self.pending[id(record)]
+        now: _dt.datetime | None = None  # read only when the heap has something to compare
+        done: set[int] | None = None  # each record is caught up at most once a call
+        while True:
+            for record, backend in list(pending.values()):
+                if done is None or id(record) not in done:
+                    del pending[id(record)]
                     self._place(record, backend)
-            if len(self.pending) and not (heap and heap[0][0] <= now):
-                break  # what is left was caught up already: placed at the next call
+            # what is left in ``pending`` was caught up already: placed at the next call
+            if not heap:
+                break
+            if now is None:
+                now = world.clock.now()
+            if heap[0][0] > now:
+                break
             while heap and heap[0][0] <= now:
                 due, _, record, backend = heapq.heappop(heap)
                 if self.due.get(id(record)) != due:
                     continue  # placed again since
                 del self.due[id(record)]
-                if record.removed or id(backend) not in self.seen or id(record) in done:
+                if record.removed or id(backend) not in self.seen:
+                    continue
+                if done is None:
+                    done = set()
+                elif id(record) in done:
                     continue
                 done.add(id(record))
                 record.catch_up(backend, now)
-                self.pending.pop(id(record), None)
+                pending.pop(id(record), None)
                 self._place(record, backend)
 
     def _place(self, record: Record, backend: Any) -> None:

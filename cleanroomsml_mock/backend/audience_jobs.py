@@ -37,7 +37,6 @@ from ..errors import (
 from ..lifecycle import CREATE_PATH, DELETE_AND_REMOVE_PATH
 from ..moto_link import MissingInput, MotoLink
 from ..outputs import Destination, audience_files, write
-from ..policy import Request
 from ..records import Host, Record, record_type
 from ._base import BackendBase
 from ._index import StatusCount, listed_by, status_count
@@ -411,6 +410,8 @@ class AudienceJobs(BackendBase):
                 )
             policy = configured.data.get("configuredAudienceModelPolicy")
             context = self._policy_context(collaboration_id, tags, configured)
+            from ..policy import Request  # imported when a policy is evaluated, not before
+
             for resource in (configured_audience_model_arn, owner_arn):
                 request = Request(self.account_id, START_ACTION, resource, context)
                 if not start_job_allowed(policy, request):

@@ -14,14 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import changes
 from ..errors import ConflictException, ResourceNotFoundException, ValidationException
 from ..lifecycle import ACTIVE_ONLY
-from ..policy import PolicyError, Request, allows, parse_policy
 from ..records import Record, record_type
 from ._base import BackendBase
+
+if TYPE_CHECKING:
+    from ..policy import Request
+
+# policy.py (the IAM policy evaluator) is imported where a policy is parsed or evaluated:
+# the first call of the mock does not pay for it
 
 KIND = "configured-audience-model"
 NOUN = "Configured audience model"
@@ -56,6 +61,8 @@ def start_job_allowed(policy_text: str | None, request: Request) -> bool:
     policies), allows nothing."""
     if not policy_text:
         return False
+    from ..policy import PolicyError, allows
+
     try:
         return allows(policy_text, request)
     except PolicyError:
@@ -213,6 +220,8 @@ class ConfiguredAudienceModels(BackendBase):
             ) from None
         if not isinstance(document, dict):
             raise ValidationException("configuredAudienceModelPolicy must be a JSON object")
+        from ..policy import PolicyError, parse_policy
+
         try:
             parse_policy(configured_audience_model_policy)
         except PolicyError as exc:

@@ -186,3 +186,39 @@ def test_the_validator_accepts_valid_values_untouched_and_cleans_the_rest(shape:
         assert _same(value, before)
 
     valid()
+
+
+@pytest.mark.parametrize("shape", _INPUT_SHAPES, ids=lambda shape: shape.name)
+def test_the_fast_path_accepts_only_what_the_validator_accepts_untouched(shape: Any) -> None:
+    """The generated predicate (validation.py, "the fast path") answers True for every
+    valid, clean value, and only where the validator finds nothing and drops nothing."""
+    import copy
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from cleanroomsml_mock.validation import _fast, _validators
+
+    from ..shapes import value_strategy
+
+    fast = _fast.get(shape)
+    validator = _validators.get(shape)
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.one_of(value_strategy(shape, "ms"), _junk()), st.data())
+    def run(value: Any, data: Any) -> None:
+        if isinstance(value, dict) and data.draw(st.booleans()):
+            value = {**value, **data.draw(st.dictionaries(st.text(max_size=12), _junk()))}
+        if fast(value):
+            before = copy.deepcopy(value)
+            assert validator(value) is None
+            assert _same(value, before)
+
+    run()
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(value_strategy(shape, "ms"))
+    def valid(value: Any) -> None:
+        assert fast(value)
+
+    valid()
