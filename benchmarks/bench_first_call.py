@@ -13,6 +13,13 @@ figure is first - steady, best and median of the runs.
 - ``get``: the process first loads a state file holding one training dataset
   (``m.load_state``), then its first call is GetTrainingDataset of it.
 
+The package's bytecode is compiled first (``compileall``), as ``pip install`` of the wheel
+does and as any second run of an editable install finds it; botocore's was compiled when it
+was installed. ``--cold-bytecode`` measures instead with no bytecode for anything (every
+module compiled from source in each process, botocore's too: an empty
+``PYTHONPYCACHEPREFIX``), as in a fresh editable install under
+``PYTHONDONTWRITEBYTECODE=1``.
+
 For comparison the same is done with the canned-bytes floor (a plain boto3 client whose
 ``before-send`` answers with the bytes the mock sent, cleanroomsml_mock not imported):
 what botocore's own first call costs. Mock and floor runs alternate.
@@ -24,6 +31,7 @@ steady cost. Printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -102,11 +110,11 @@ def drive(kind: str, op: str, canned_path: str) -> None:
     print(json.dumps({"first": first, "steady": steady}), flush=True)
 
 
-def run(kind: str, op: str, canned: str) -> dict[str, float]:
+def run(kind: str, op: str, canned: str, env: dict[str, str] | None) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--driver", kind, "--op", op,
          "--canned", canned],
-        check=True, capture_output=True, text=True, timeout=300,
+        check=True, capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -116,6 +124,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 runs instead of 11")
     parser.add_argument("--runs", type=int, default=None, help="fresh processes per figure")
+    parser.add_argument(
+        "--cold-bytecode", action="store_true", help="no cached bytecode for any module"
+    )
     parser.add_argument("--driver", choices=("mock", "floor"), help=argparse.SUPPRESS)
     parser.add_argument("--op", choices=sorted(OPERATIONS), default="list", help=argparse.SUPPRESS)
     parser.add_argument("--canned", help=argparse.SUPPRESS)
@@ -124,15 +135,27 @@ def main() -> int:
         drive(args.driver, args.op, args.canned)
         return 0
     runs = args.runs or (5 if args.quick else 11)
-    print(f"python {sys.version.split()[0]}, {runs} fresh processes per figure", flush=True)
+    bytecode = "none (--cold-bytecode)" if args.cold_bytecode else "compiled"
+    print(
+        f"python {sys.version.split()[0]}, {runs} fresh processes per figure, bytecode: {bytecode}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="bench-first-call-") as workdir:
+        env: dict[str, str] | None = None
+        if args.cold_bytecode:
+            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+            env["PYTHONPYCACHEPREFIX"] = os.path.join(workdir, "no-bytecode")
+        else:
+            import cleanroomsml_mock
+
+            compileall.compile_dir(os.path.dirname(cleanroomsml_mock.__file__), quiet=1)
         canned = prepare(workdir)
         for op in ("list", "get"):
             extra: dict[str, list[float]] = {"mock": [], "floor": []}
             steady: dict[str, list[float]] = {"mock": [], "floor": []}
             for _ in range(runs):
                 for kind in ("mock", "floor"):
-                    got = run(kind, op, canned)
+                    got = run(kind, op, canned, env)
                     extra[kind].append(got["first"] - got["steady"])
                     steady[kind].append(got["steady"])
             name = OPERATIONS[op] + (" (after load_state)" if op == "get" else "")

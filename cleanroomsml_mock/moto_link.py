@@ -18,8 +18,7 @@ import importlib
 import io
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 GLOBAL = "global"  # moto files S3 and IAM, which have no region, under this name
 
@@ -77,14 +76,13 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-@dataclass(frozen=True)
-class S3Object:
+class S3Object(NamedTuple):
     """An object stored in moto's S3: its address, its size, and a way to read it."""
 
     bucket: str
     key: str
     size: int
-    _stored: Any
+    stored: Any  # moto's own object (read through ``open``)
 
     @property
     def uri(self) -> str:
@@ -93,10 +91,10 @@ class S3Object:
     def open(self) -> io.BufferedIOBase:
         """The object's bytes as a stream, read as far as the reader goes (moto keeps a
         large object in a spooled file; it is not copied whole to be read)."""
-        buffer = getattr(self._stored, "_value_buffer", None)
+        buffer = getattr(self.stored, "_value_buffer", None)
         if buffer is not None and hasattr(buffer, "seek") and hasattr(buffer, "read"):
             return io.BufferedReader(_Window(buffer, self.size))
-        return io.BytesIO(bytes(self._stored.value))
+        return io.BytesIO(bytes(self.stored.value))
 
 
 class _Window(io.RawIOBase):

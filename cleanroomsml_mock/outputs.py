@@ -13,14 +13,11 @@ Nothing here knows moto: the writes go through ``MotoLink`` (moto_link.py).
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import random
-import tarfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .moto_link import MissingInput, split_s3_uri
 from .records import Host, Record
@@ -40,15 +37,13 @@ ARCHIVES = {"MODEL": "model.tar.gz", "OUTPUT": "output.tar.gz"}
 ARCHIVE_MTIME = 0  # every member of an archive, and the gzip header: same bytes every time
 
 
-@dataclass(frozen=True)
-class OutputFile:
+class OutputFile(NamedTuple):
     name: str  # the key under the destination's prefix
     body: bytes
     content_type: str
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(NamedTuple):
     """Where a job writes: an S3 prefix, the role the service writes it with (checked in
     moto's IAM), and the files (built only once the destination is known to be usable)."""
 
@@ -122,6 +117,9 @@ def audience_files(
 def tar_gz(members: Iterable[tuple[str, bytes]]) -> bytes:
     """A gzip-compressed tar archive of ``members`` (name, bytes), built in memory, the
     same bytes every time: fixed mtimes, owners and modes, no name in the gzip header."""
+    import gzip  # imported when an archive is written, not with the mock
+    import tarfile
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
         for name, body in members:
