@@ -158,31 +158,13 @@ class CallList(list[Call]):
         return bound if limit is None else min(bound, limit)
 
     def record(self, call: Call) -> None:
-        shared = self._shared
         with self._lock:
-            # ``share`` of the request and of the response, inline (twice a call)
-            raw = call._raw
-            if raw is not None:
-                found = shared.get(raw)
-                if found is None:
-                    shared[raw] = raw
-                    if len(shared) > _SHARED:
-                        del shared[next(iter(shared))]
-                else:
-                    call._raw = found
-            body = call._body
-            if body is not None:
-                found = shared.get(body)
-                if found is None:
-                    shared[body] = body
-                    if len(shared) > _SHARED:
-                        del shared[next(iter(shared))]
-                else:
-                    call._body = found
+            if call._raw is not None:
+                call._raw = self.share(call._raw)
+            if call._body is not None:
+                call._body = self.share(call._body)
             self.append(call)
-            bound = self._bound() if self._bound is not None else None
-            if self.limit is not None:
-                bound = self.limit if bound is None else min(bound, self.limit)
+            bound = self.max_calls()
             if bound is not None and len(self) > bound:
                 del self[: len(self) - bound]
 
