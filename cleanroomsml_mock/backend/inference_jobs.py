@@ -48,6 +48,8 @@ class InferenceJobRecord(JobRecord):
         that member's ML configuration location (user guide, "Running inference on a
         trained model": s3Uri/collaborationId/trainedModelName/callerAccountId/jobName),
         with that configuration's role (docs/moto.md, "Outputs the mock writes")."""
+        if host.moto() is None:
+            return  # moto is not consulted: nothing to work out
         if not isinstance(host, CollaborationSupport):
             return
         data = self.data

@@ -41,6 +41,8 @@ class TrainedModelExportJobRecord(Record):
     def reached_active(self, host: Host, *, forced: bool) -> None:
         """The artifacts are written under ``outputLocation`` with the receiving member's
         ML configuration role (docs/moto.md, "Outputs the mock writes")."""
+        if host.moto() is None:
+            return  # moto is not consulted: nothing to work out
         data = self.data
         receiver = data["outputConfiguration"]["members"][0]["accountId"]
         destination = Destination(
