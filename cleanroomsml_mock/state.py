@@ -117,6 +117,9 @@ class _Field:
     # JSON -> whether ``check`` passes, without building the path of any error (None:
     # ``check`` is asked, and its _Bad caught)
     ok: Callable[[Any], bool] | None = None
+    # JSON -> the value decoded if ``check`` passes, else ``_REFUSED``, in one pass (for
+    # fields whose checking builds what decoding would build again: nested records)
+    load: Callable[[Any], Any] | None = None
 
     def passes(self, value: Any) -> bool:
         if self.ok is not None:
@@ -150,6 +153,10 @@ def _check_json(value: Any, where: str) -> None:
 
 def _same(value: Any, where: str = "") -> Any:
     return value
+
+
+# what a one-pass load (``_Field.load``, ``_load_track``) gives for a value its check refuses
+_REFUSED: Any = object()
 
 
 def _check_str(value: Any, where: str) -> None:
@@ -211,18 +218,6 @@ def _encode_track(track: Any, where: str) -> Any:
     }
 
 
-def _decode_track(value: Any) -> StatusTrack | None:
-    if value is None:
-        return None
-    since = value["since"]
-    return StatusTrack(
-        value["status"],
-        list(value["pending"]),
-        value["details"],
-        _dt.datetime.fromisoformat(since) if since is not None else None,
-    )
-
-
 def _check_tags(value: Any, where: str) -> None:
     _want(value, dict, where, "an object of strings")
     for key, tag in value.items():
@@ -261,17 +256,22 @@ def _field_for(name: str, hint: Any, owner: type) -> _Field:
             for i, item in enumerate(value):
                 _check_record(item, f"{where}[{i}]", None, base)
 
+        def load_records(value: Any) -> Any:
+            if not isinstance(value, list):
+                return _REFUSED
+            built = []
+            for item in value:
+                record = _load_record(item, None, base)
+                if record is None:
+                    return _REFUSED
+                built.append(record)
+            return built
+
         def records_ok(value: Any) -> bool:
-            return isinstance(value, list) and all(
-                _record_ok(item, None, base) is not None for item in value
-            )
+            return load_records(value) is not _REFUSED
 
         field = _Field(
-            name,
-            encode_records,
-            check_records,
-            lambda v: [_build_record(r) for r in v],
-            ok=records_ok,
+            name, encode_records, check_records, load_records, ok=records_ok, load=load_records
         )
     elif isinstance(hint, type) and issubclass(hint, Record):
 
@@ -290,9 +290,12 @@ def _field_for(name: str, hint: Any, owner: type) -> _Field:
             "one in state.py"
         )
     if optional:
-        inner = field.passes
+        inner, inner_load = field.passes, field.load
         field = dataclasses.replace(
-            field, check=_optional(field.check), ok=lambda value: value is None or inner(value)
+            field,
+            check=_optional(field.check),
+            ok=lambda value: value is None or inner(value),
+            load=None if inner_load is None else lambda v: None if v is None else inner_load(v),
         )
     return field
 
@@ -313,19 +316,6 @@ def _schema(cls: type[Record]) -> tuple[_Field, ...]:
     return found
 
 
-_DECODERS: dict[type[Record], tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
-
-
-def _decoders(cls: type[Record]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
-    """The extra fields of a record class that are built from the file (not references)."""
-    found = _DECODERS.get(cls)
-    if found is None:
-        found = _DECODERS[cls] = tuple(
-            (f.name, f.decode) for f in _schema(cls) if f.reference is None
-        )
-    return found
-
-
 @functools.cache
 def _references(type_name: str) -> tuple[str, ...]:
     """The fields of a registered record type that name another record by its ARN."""
@@ -340,14 +330,19 @@ def _statuses(kind: str) -> frozenset[str] | None:
     return frozenset(status_enum(kind))
 
 
-@functools.lru_cache(maxsize=1)
+_KINDS: frozenset[str] = frozenset()  # ``_kinds()`` once it is known
+
+
 def _kinds() -> frozenset[str]:
     """Every kind of record a backend holds (the tables its families declare)."""
-    from .backend import CleanRoomsMLBackend
-    from .world import World
+    global _KINDS
+    if not _KINDS:
+        from .backend import CleanRoomsMLBackend
+        from .world import World
 
-    probe = CleanRoomsMLBackend.in_world(World(), "000000000000", "us-east-1")
-    return frozenset(probe.tables)
+        probe = CleanRoomsMLBackend.in_world(World(), "000000000000", "us-east-1")
+        _KINDS = frozenset(probe.tables)
+    return _KINDS
 
 
 def _encode_record(record: Record, where: str) -> dict[str, Any]:
@@ -406,58 +401,84 @@ def _check_track(value: Any, where: str, kind: str) -> None:
         _want(details, dict, f"{where}.details", "an object or null")
 
 
-def _time_ok(value: Any) -> bool:
-    """Whether ``_check_time`` passes."""
-    if not isinstance(value, str):
-        return False
-    try:
-        return _dt.datetime.fromisoformat(value).tzinfo is not None
-    except ValueError:
-        return False
-
-
-_TRACK_MEMBERS = frozenset(("status", "pending", "details", "since"))
-
-
-def _track_ok(value: Any, kind: str) -> bool:
-    """Whether ``_check_track`` passes."""
-    if value is None:
-        return True
-    if not isinstance(value, dict) or value.keys() != _TRACK_MEMBERS:
-        return False
-    since = value["since"]
-    if since is not None and not _time_ok(since):
-        return False
-    allowed = _statuses(kind)
-    status = value["status"]
-    if not isinstance(status, str) or (allowed is not None and status not in allowed):
-        return False
-    pending = value["pending"]
-    if not isinstance(pending, list):
-        return False
-    for step in pending:
-        if not isinstance(step, str):
-            return False
-        if allowed is not None and step not in allowed and step != REMOVED:
-            return False
-    details = value["details"]
-    return details is None or isinstance(details, dict)
-
-
 _BASE_MEMBERS = frozenset(_BASE_FIELDS)
+_TRACK_MEMBERS = frozenset(("status", "pending", "details", "since"))
 # strings that passed the ARN pattern while one document is validated (a bounded memo:
 # a file names the same role or parent in many records)
 _GOOD_ARNS: set[str] = set()
+_GOOD_ARNS_BOUND = 1 << 16
 _KNOWN: dict[type[Record], frozenset[str]] = {}
+_FROM_ISO = _dt.datetime.fromisoformat
+# what a member of a record's ``data`` must hold, by its name (a bounded memo): a string
+# (the members the mock indexes and compares on), an ARN (``...Arn``), or anything (0)
+_A_STRING, _AN_ARN = 1, 2
+_DATA_RULES: dict[str, int] = {}
+
+
+def _data_rule(key: str) -> int:
+    rule = _AN_ARN if key.endswith("Arn") else _A_STRING if key in _DATA_STRINGS else 0
+    if len(_DATA_RULES) < 4096:
+        _DATA_RULES[key] = rule
+    return rule
+
+
+def _when(value: Any) -> _dt.datetime | None:
+    """The time ``value`` gives if ``_check_time`` passes it, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = _FROM_ISO(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _load_track(value: Any, kind: str, read: tuple[str, _dt.datetime]) -> Any:
+    """The status track ``value`` describes if ``_check_track`` passes it, else
+    ``_REFUSED``. ``read``: a timestamp already read from the record, and its text."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.keys() != _TRACK_MEMBERS:
+        return _REFUSED
+    since = value["since"]
+    if since is not None:
+        since = read[1] if since == read[0] else _when(since)
+        if since is None:
+            return _REFUSED
+    allowed = _statuses(kind)
+    status = value["status"]
+    if not isinstance(status, str) or (allowed is not None and status not in allowed):
+        return _REFUSED
+    pending = value["pending"]
+    if not isinstance(pending, list):
+        return _REFUSED
+    for step in pending:
+        if not isinstance(step, str):
+            return _REFUSED
+        if allowed is not None and step not in allowed and step != REMOVED:
+            return _REFUSED
+    details = value["details"]
+    if details is not None and not isinstance(details, dict):
+        return _REFUSED
+    return StatusTrack(status, list(pending), details, since)
 
 
 def _record_ok(value: Any, home: tuple[str, str] | None, base: type[Record]) -> type[Record] | None:
     """The class of the record ``value`` describes if ``_explain_record`` passes, else
-    None: the same rules, tested without building the path of any error (a valid file
-    costs no message; an invalid one is explained by ``_explain_record``)."""
+    None (``_load_record``'s verdict)."""
+    record = _load_record(value, home, base)
+    return None if record is None else type(record)
+
+
+def _load_record(value: Any, home: tuple[str, str] | None, base: type[Record]) -> Record | None:
+    """The record ``value`` describes, built (its references to other records are linked
+    by ``build``), if ``_explain_record`` passes it; else None. The same rules, tested
+    without composing the path of any error: a valid file costs no message, and an
+    invalid one is explained by ``_explain_record``. Checking and building are one pass
+    over the record (each timestamp is parsed once, and equal ones are shared)."""
     if not isinstance(value, dict):
         return None
-    kinds = _kinds()  # (imports every family: their record types are registered)
+    kinds = _KINDS or _kinds()  # (imports every family: their record types are registered)
     name = value.get("type")
     cls = RECORD_TYPES.get(name) if isinstance(name, str) else None
     if cls is None or not issubclass(cls, base):
@@ -482,55 +503,88 @@ def _record_ok(value: Any, home: tuple[str, str] | None, base: type[Record]) -> 
             return None
         if _UUID.fullmatch(arn.removeprefix("ml-configuration/")) is None:
             return None
-    elif home is not None and (match.group(2), match.group(1)) != home:
+    elif home is not None and match.group(2, 1) != home:
         return None
     data = value["data"]
     if not isinstance(data, dict):
         return None
-    for key in _DATA_STRINGS:
-        member = data.get(key)
-        if member is not None and not isinstance(member, str):
-            return None
+    good = _GOOD_ARNS
+    rules = _DATA_RULES
     for key, member in data.items():
-        if member is not None and key.endswith("Arn"):
+        if member is None:
+            continue
+        rule = rules.get(key)
+        if rule is None:
+            rule = _data_rule(key)
+        if rule:
             if not isinstance(member, str):
                 return None
-            if member not in _GOOD_ARNS:
+            if rule == _AN_ARN and member not in good and (match is None or member != arn):
                 if not _ANY_ARN.fullmatch(member):
                     return None
-                if len(_GOOD_ARNS) < 4096:
-                    _GOOD_ARNS.add(member)
-    times = value.get("data_times")
-    if times is not None:
-        if not isinstance(times, list):
-            return None
-        for key in times:
-            if not isinstance(key, str) or key not in data or not _time_ok(data[key]):
-                return None
-    if not _time_ok(value["create_time"]) or not _time_ok(value["update_time"]):
+                if len(good) < _GOOD_ARNS_BOUND:
+                    good.add(member)
+    created_text = value["create_time"]
+    created = _when(created_text)
+    if created is None:
         return None
-    track = value["track"]
-    if track is not None and not _track_ok(track, kind):
+    updated_text = value["update_time"]
+    updated = created if updated_text == created_text else _when(updated_text)
+    if updated is None:
+        return None
+    data_times = value.get("data_times")
+    if data_times is not None:
+        if not isinstance(data_times, list):
+            return None
+        if data_times:
+            read = dict(data)
+            for key in data_times:
+                if not isinstance(key, str) or key not in data:
+                    return None
+                when = _when(data[key])
+                if when is None:
+                    return None
+                read[key] = when
+            data = read
+    track = _load_track(value["track"], kind, (updated_text, updated))
+    if track is _REFUSED:
         return None
     tags = value["tags"]
-    if not isinstance(tags, dict) or not isinstance(value["taggable"], bool):
+    taggable = value["taggable"]
+    if not isinstance(tags, dict) or not isinstance(taggable, bool):
         return None
     if tags and not all(isinstance(tag, str) for tag in tags.values()):
         return None
+    extra: dict[str, Any] = {}
     for field in _schema(cls):
-        if field.name in value and not field.passes(value[field.name]):
+        fname = field.name
+        if fname not in value:
+            continue
+        member = value[fname]
+        if field.load is not None:
+            member = field.load(member)
+            if member is _REFUSED:
+                return None
+        elif not field.passes(member):
             return None
-    return cls
+        elif field.decode is not _same:
+            member = field.decode(member) if member is not None else None
+        if member is not None and field.reference is None:
+            extra[fname] = member
+    return cls(kind, arn, data, created, updated, track, tags, taggable, **extra)
 
 
 def _check_record(
     value: Any, where: str, home: tuple[str, str] | None, base: type[Record] = Record
-) -> type[Record]:
-    """The class of the record ``value`` describes, if it matches its schema; else _Bad
-    naming the path of the first deviation. ``home``: the (account, region) whose
-    backend files it (its ARN must be of it)."""
-    cls = _record_ok(value, home, base)
-    return cls if cls is not None else _explain_record(value, where, home, base)
+) -> Record:
+    """The record ``value`` describes, built, if it matches its schema; else _Bad naming
+    the path of the first deviation. ``home``: the (account, region) whose backend files
+    it (its ARN must be of it)."""
+    record = _load_record(value, home, base)
+    if record is None:
+        _explain_record(value, where, home, base)  # raises, naming the deviation
+        raise _Bad(where, "is not a record")  # (the two checks disagree: a bug)
+    return record
 
 
 def _explain_record(
@@ -595,33 +649,6 @@ def _explain_record(
         if field.name in value:
             field.check(value[field.name], f"{where}.{field.name}")
     return cls
-
-
-def _build_record(value: dict[str, Any]) -> Record:
-    """The record a checked ``value`` describes (references are linked later)."""
-    cls = RECORD_TYPES[value["type"]]
-    data = value["data"]
-    times = value.get("data_times")
-    if times:
-        data = dict(data)
-        for key in times:
-            data[key] = _dt.datetime.fromisoformat(data[key])
-    extra = {}
-    for name, decode in _decoders(cls):
-        member = value.get(name)
-        if member is not None:
-            extra[name] = member if decode is _same else decode(member)
-    return cls(
-        kind=value["kind"],
-        arn=value["arn"],
-        data=data,
-        create_time=_dt.datetime.fromisoformat(value["create_time"]),
-        update_time=_dt.datetime.fromisoformat(value["update_time"]),
-        track=_decode_track(value["track"]),
-        tags=value["tags"],
-        taggable=value["taggable"],
-        **extra,
-    )
 
 
 # ---------------------------------------------------------------- world schema
@@ -794,35 +821,50 @@ def _check_backend_entry(entry: Any, where: str) -> tuple[str, str]:
     return entry["account"], region
 
 
+# a record's saved form (its JSON) and the record built from it
+Filed = tuple[dict[str, Any], Record]
+
+
 def validate(document: Any) -> None:
     """_Bad (a ``StateFileError`` once it names the file) unless ``document`` is a
     version-2 state document, checked completely."""
+    checked(document)
+
+
+def checked(document: Any) -> dict[tuple[str, str], dict[str, Filed]]:
+    """The records of a version-2 state document, checked completely and built (nothing
+    else is touched), per backend key, by ARN in order; _Bad at the first deviation.
+    References between records are checked by ``check_references`` and linked by
+    ``build``."""
     _GOOD_ARNS.clear()
     try:
-        _validate(document)
+        return _checked(document)
     finally:
         _GOOD_ARNS.clear()
 
 
-def _validate(document: Any) -> None:
+def _checked(document: Any) -> dict[tuple[str, str], dict[str, Filed]]:
     _check_members(document, "document", ("format", "version", "journal", "world", "backends"))
     _check_journal_header(document["journal"], "journal")
     _check_world(document["world"], "world")
     _want(document["backends"], list, "backends", "a list")
-    homes: set[tuple[str, str]] = set()
+    backends: dict[tuple[str, str], dict[str, Filed]] = {}
     for b, entry in enumerate(document["backends"]):
         where = f"backends[{b}]"
         home = _check_backend_entry(entry, where)
-        if home in homes:
+        if home in backends:
             raise _Bad(f"{where}", f"account {home[0]} in {home[1]} appears twice")
-        homes.add(home)
-        arns: set[str] = set()
-        for i, record in enumerate(entry["records"]):
-            if _record_ok(record, home, Record) is None:  # the path is composed for an error
-                _explain_record(record, f"{where}.records[{i}]", home)
-            if record["arn"] in arns:
-                raise _Bad(f"{where}.records[{i}].arn", f"{record['arn']} appears twice")
-            arns.add(record["arn"])
+        filed: dict[str, Filed] = {}
+        backends[home] = filed
+        for i, value in enumerate(entry["records"]):
+            record = _load_record(value, home, Record)
+            if record is None:  # the path is composed for an error
+                record = _check_record(value, f"{where}.records[{i}]", home)
+            arn = record.arn
+            if arn in filed:
+                raise _Bad(f"{where}.records[{i}].arn", f"{arn} appears twice")
+            filed[arn] = (value, record)
+    return backends
 
 
 def _check_journal_header(value: Any, where: str) -> None:
@@ -835,16 +877,18 @@ def _check_journal_header(value: Any, where: str) -> None:
         raise _Bad(f"{where}.seq", "must not be negative")
 
 
-def check_references(backends: dict[tuple[str, str], dict[str, dict[str, Any]]]) -> None:
+def check_references(backends: dict[tuple[str, str], dict[str, Filed]]) -> None:
     """_Bad unless every record reference (by ARN) names a record of the right class."""
-    index = {arn: (home, r) for home, records in backends.items() for arn, r in records.items()}
+    index = {
+        arn: (home, r) for home, records in backends.items() for arn, (r, _) in records.items()
+    }
     referring = {
         name: fields
         for name, cls in RECORD_TYPES.items()
         if (fields := [f for f in _schema(cls) if f.reference is not None])
     }
     for home, records in backends.items():
-        for arn, record in records.items():
+        for arn, (record, _) in records.items():
             for field in referring.get(record["type"], ()):
                 target = record.get(field.name)
                 if field.reference is None or target is None:
@@ -860,10 +904,11 @@ def check_references(backends: dict[tuple[str, str], dict[str, dict[str, Any]]])
 def build(
     world: World,
     section: dict[str, Any],
-    backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
+    backends: dict[tuple[str, str], dict[str, Filed]],
 ) -> None:
-    """Replace the state of ``world`` by checked JSON: the world section and, per backend
-    key, its records by ARN in order. Everything is built first, then swapped in."""
+    """Replace the state of ``world`` by a checked document: the world section and, per
+    backend key, its records by ARN in order (``checked``). Everything is built first,
+    then swapped in."""
     from .backend import CleanRoomsMLBackend
     from .backend._view import view_of
 
@@ -875,8 +920,7 @@ def build(
     for (account, region), records in backends.items():
         backend = CleanRoomsMLBackend(view, account, region)
         made: list[Record] = []
-        for value in records.values():
-            record = _build_record(value)
+        for value, record in records.values():
             made.append(record)
             by_arn[record.arn] = record
             for name in _references(value["type"]):
@@ -900,14 +944,6 @@ def build(
         world.memberships = registry
         world.backends.clear()
         world.backends.update(built)
-
-
-def split(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
-    """The records of a validated document, per backend key, by ARN (in order)."""
-    return {
-        (entry["account"], entry["region"]): {r["arn"]: r for r in entry["records"]}
-        for entry in document["backends"]
-    }
 
 
 def upgrade(document: dict[str, Any], source: str) -> dict[str, Any]:
@@ -941,8 +977,7 @@ def load_world(world: World, document: Any, source: str = "state") -> None:
     del _backend_package
     document = upgrade(check_document(document, source), source)
     try:
-        validate(document)
-        backends = split(document)
+        backends = checked(document)
         check_references(backends)
     except _Bad as bad:
         raise StateFileError(f"{source}: {bad}") from None
@@ -1031,7 +1066,9 @@ def journal_header(journal_id: str) -> bytes:
     return serialise({"format": FORMAT, "version": VERSION, "journal": journal_id}) + b"\n"
 
 
-def _check_entry(entry: Any, where: str, seq: int) -> None:
+def _check_entry(entry: Any, where: str, seq: int) -> list[Record]:
+    """The records ``entry`` upserts, built, if it is a valid journal entry numbered
+    ``seq``; else _Bad."""
     _want(entry, dict, where, "an object (a journal entry)")
     _check_members(entry, where, ("seq", "backends", "upsert", "delete", "world"))
     if entry["seq"] != seq or isinstance(entry["seq"], bool):
@@ -1040,16 +1077,18 @@ def _check_entry(entry: Any, where: str, seq: int) -> None:
     for i, key in enumerate(entry["backends"]):
         _check_key(key, f"{where}.backends[{i}]", 2)
     _want(entry["upsert"], list, f"{where}.upsert", "a list")
+    upserts = []
     for i, item in enumerate(entry["upsert"]):
         at = f"{where}.upsert[{i}]"
         _check_key(item, at, 3)
-        _check_record(item[2], f"{at}[2]", (item[0], item[1]))
+        upserts.append(_check_record(item[2], f"{at}[2]", (item[0], item[1])))
     _want(entry["delete"], list, f"{where}.delete", "a list")
     for i, item in enumerate(entry["delete"]):
         _check_key(item, f"{where}.delete[{i}]", 3)
         _want(item[2], str, f"{where}.delete[{i}][2]", "an ARN")
     if entry["world"] is not None:
         _check_world(entry["world"], f"{where}.world")
+    return upserts
 
 
 def _check_key(value: Any, where: str, length: int) -> None:
@@ -1068,7 +1107,7 @@ class Loaded:
     def __init__(
         self,
         document: dict[str, Any],
-        backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
+        backends: dict[tuple[str, str], dict[str, Filed]],
         journal_id: str,
         seq: int,
         entries: list[bytes],
@@ -1090,10 +1129,9 @@ def read_loaded(path: Path) -> Loaded:
         raise StateFileError(f"cannot read {source}: {exc.strerror or exc}") from None
     document = upgrade(check_document(parse(raw, source), source), source)
     try:
-        validate(document)
+        backends = checked(document)
     except _Bad as bad:
         raise StateFileError(f"{source}: {bad}") from None
-    backends = split(document)
     journal_id, seq = document["journal"]["id"], document["journal"]["seq"]
     entries: list[bytes] = []
     jpath = journal_path(path)
@@ -1114,11 +1152,11 @@ def read_loaded(path: Path) -> Loaded:
                 if entry["seq"] <= document["journal"]["seq"]:
                     continue  # already in the snapshot (a compaction was cut short)
             try:
-                _check_entry(entry, f"line {number}", seq + 1)
+                upserts = _check_entry(entry, f"line {number}", seq + 1)
             except _Bad as bad:
                 raise StateFileError(f"{jsource}: {bad}") from None
             seq += 1
-            _apply(document, backends, entry)
+            _apply(document, backends, entry, upserts)
             entries.append(line)
     try:
         check_references(backends)
@@ -1141,13 +1179,15 @@ def _parse_header(line: bytes) -> str | None:
 
 def _apply(
     document: dict[str, Any],
-    backends: dict[tuple[str, str], dict[str, dict[str, Any]]],
+    backends: dict[tuple[str, str], dict[str, Filed]],
     entry: dict[str, Any],
+    upserts: list[Record],
 ) -> None:
+    """Apply a checked journal ``entry`` (``upserts``: its records, built)."""
     for account, region in entry["backends"]:
         backends.setdefault((account, region), {})
-    for account, region, record in entry["upsert"]:
-        backends.setdefault((account, region), {})[record["arn"]] = record
+    for (account, region, value), record in zip(entry["upsert"], upserts, strict=True):
+        backends.setdefault((account, region), {})[record.arn] = (value, record)
     for account, region, arn in entry["delete"]:
         backends.get((account, region), {}).pop(arn, None)
     if entry["world"] is not None:

@@ -255,3 +255,21 @@ def test_objects_the_program_froze_stay_frozen_across_a_load(tmp_path: Path) -> 
         finally:
             gc.unfreeze()
         assert any(o is mine for o in gc.get_objects())
+
+
+def test_a_data_time_named_twice_is_read_once_per_name(tmp_path: Path) -> None:
+    """``data_times`` naming a member twice is redundant, not wrong: the member is read as
+    a time (it once failed with a TypeError when the second read met the first's result)."""
+    path = tmp_path / "state.json"
+    with mock_cleanroomsml() as m:
+        arn = make_training_dataset(client_for("123456789012"), name="timed")
+        m.save_state(path)
+    document = json.loads(path.read_text())
+    record = document["backends"][0]["records"][0]
+    record["data"]["when"] = "2024-05-06T07:08:09+00:00"
+    record["data_times"] = ["when", "when"]
+    path.write_text(json.dumps(document))
+    with mock_cleanroomsml() as m:
+        m.load_state(path)
+        loaded = m._world.backend("123456789012", REGION).records[arn]
+        assert loaded.data["when"] == dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
