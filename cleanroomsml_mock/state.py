@@ -879,25 +879,23 @@ def _check_journal_header(value: Any, where: str) -> None:
 
 def check_references(backends: dict[tuple[str, str], dict[str, Filed]]) -> None:
     """_Bad unless every record reference (by ARN) names a record of the right class."""
-    index = {
-        arn: (home, r) for home, records in backends.items() for arn, (r, _) in records.items()
-    }
     referring = {
         name: fields
         for name, cls in RECORD_TYPES.items()
         if (fields := [f for f in _schema(cls) if f.reference is not None])
     }
     for home, records in backends.items():
-        for arn, (record, _) in records.items():
-            for field in referring.get(record["type"], ()):
-                target = record.get(field.name)
+        for arn, (value, _) in records.items():
+            for field in referring.get(value["type"], ()):
+                target = value.get(field.name)
                 if field.reference is None or target is None:
                     continue
                 where = f"record {arn} ({home[0]}, {home[1]}).{field.name}"
-                found = index.get(target)
+                # (an ARN is filed only in the backend of its account and region)
+                found = next((f for f in (b.get(target) for b in backends.values()) if f), None)
                 if found is None:
                     raise _Bad(where, f"names {target}, which is not in the file")
-                if not issubclass(RECORD_TYPES[found[1]["type"]], field.reference):
+                if not isinstance(found[1], field.reference):
                     raise _Bad(where, f"names {target}, which is not a {field.reference.__name__}")
 
 

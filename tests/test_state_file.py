@@ -557,3 +557,27 @@ def test_a_server_on_a_version_1_file_journals_and_converts_it_at_stop(tmp_path:
     with mock_cleanroomsml() as m:
         m.load_state(path)
         assert client_for(ACCOUNT).get_training_dataset(trainingDatasetArn=arn)["name"] == "new"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("missing", r"starter_copy: names arn:\S+, which is not in the file"),
+        ("dataset", r"starter_copy: names arn:\S+, which is not a AudienceGenerationJob"),
+    ],
+)
+def test_a_reference_to_a_record_is_checked(target: str, expected: str) -> None:
+    """The owner's copy of a cross-account generation job names the starter's copy: a name
+    that is not in the file, or names a record of another class, is refused."""
+    document = _rich_document()
+    records = [r for entry in document["backends"] for r in entry["records"]]
+    copy = next(r for r in records if r.get("starter_copy"))
+    if target == "missing":
+        copy["starter_copy"] = copy["starter_copy"][:-4] + "gone"
+    else:
+        copy["starter_copy"] = next(r["arn"] for r in records if r["kind"] == "training-dataset")
+    with mock_cleanroomsml() as m:
+        arn = make_training_dataset(client_for(ACCOUNT), name="mine")
+        with pytest.raises(StateFileError, match=expected):
+            load_world(m._world, document)
+        assert client_for(ACCOUNT).get_training_dataset(trainingDatasetArn=arn)["name"] == "mine"
