@@ -43,7 +43,7 @@ RELEASED_STATES = frozenset({"INACTIVE", "CREATE_FAILED"})
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class JobRecord(Record):
     """A record whose ``outputs`` (what running the job produced) show only once it ran:
     while ACTIVE or being deleted, and after its data was deleted (``ran``)."""

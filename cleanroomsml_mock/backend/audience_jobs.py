@@ -63,7 +63,7 @@ def audience_export_job_arn(audience_generation_job_arn: str, name: str) -> str:
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class AudienceGenerationJob(Record):
     """A generation job as one account sees it.
 
@@ -132,7 +132,7 @@ class AudienceGenerationJob(Record):
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class AudienceExportJob(Record):
     """An export of a generated audience; ``outputLocation`` shows once ACTIVE."""
 

@@ -36,7 +36,7 @@ status_count(
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class AudienceModelRecord(Record):
     """An audience model: trained, then deleted and removed. ``m.set_status`` to a status
     on one of these paths carries on from there (docs/lifecycle.md)."""

@@ -39,7 +39,7 @@ POLICY_HASH = "policyHash"
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ConfiguredAudienceModelRecord(Record):
     """A configured audience model: ACTIVE, and nothing else."""
 

@@ -35,7 +35,7 @@ for _parent in ("membershipIdentifier", "collaborationIdentifier"):
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class InferenceJobRecord(JobRecord):
     """An inference job: created, or cancelled (INACTIVE); never removed."""
 

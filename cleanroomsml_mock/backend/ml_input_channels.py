@@ -28,7 +28,7 @@ status_count(
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class MLInputChannelRecord(JobRecord):
     """An ML input channel: created, then its data deleted (INACTIVE); never removed.
 

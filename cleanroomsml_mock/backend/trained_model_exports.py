@@ -30,7 +30,7 @@ NOUN = "Trained model"
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TrainedModelExportJobRecord(Record):
     """An export of a trained model version: created, nothing after."""
 

@@ -42,7 +42,7 @@ MAX_CHANNELS = 20
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TrainedModelVersion(JobRecord):
     """One version of a trained model (one training job): it is never removed; deleting
     its output or cancelling its training leaves it INACTIVE.
@@ -111,7 +111,7 @@ class TrainedModelVersion(JobRecord):
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TrainedModelRecord(Record):
     """A trained model: model-level data and tags, and its versions (oldest first).
 

@@ -22,7 +22,7 @@ REQUIRED_COLUMN_TYPES = ("USER_ID", "ITEM_ID", "TIMESTAMP")
 
 
 @record_type
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TrainingDatasetRecord(Record):
     """A training dataset: ACTIVE, and nothing else."""
 
