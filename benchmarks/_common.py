@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import statistics
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +86,32 @@ def summary() -> None:
 
 def best_median(values: Sequence[float]) -> tuple[float, float]:
     return min(values), statistics.median(values)
+
+
+# ---------------------------------------------------------------- instruction counts
+
+VALGRIND_MISSING = (
+    "valgrind not found: skipped. valgrind is a Debian package: apt-get install valgrind"
+)
+
+
+def callgrind(script: str, args: Sequence[str], out: str) -> int:
+    """The instructions ``python script *args`` executes under valgrind's callgrind (its
+    profile written to ``out``); PYTHONHASHSEED=0 keeps the count repeatable."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    subprocess.run(
+        [
+            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+            sys.executable, os.path.abspath(script), *args,
+        ],
+        check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    with open(out) as f:
+        for line in f:
+            found = re.match(r"(?:summary|totals):\s*(\d+)", line)
+            if found:
+                return int(found.group(1))
+    raise RuntimeError(f"no instruction total in {out}")
 
 
 # ---------------------------------------------------------------- the floor

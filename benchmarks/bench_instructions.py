@@ -33,9 +33,7 @@ import argparse
 import gc
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,9 +46,6 @@ import _common as common
 
 WARM_UP = 20
 STORED = 10
-VALGRIND_MISSING = (
-    "valgrind not found: skipped. valgrind is a Debian package: apt-get install valgrind"
-)
 
 
 def capture(path: str) -> None:
@@ -107,22 +102,11 @@ def drive(kind: str, gets: int, creates: int, canned_path: str) -> None:
 
 
 def instructions(kind: str, gets: int, creates: int, canned: str, workdir: str) -> int:
-    out = os.path.join(workdir, f"callgrind.{kind}.{gets}.{creates}")
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    subprocess.run(
-        [
-            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-            sys.executable, os.path.abspath(__file__), "--driver", kind,
-            "--gets", str(gets), "--creates", str(creates), "--canned", canned,
-        ],
-        check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    with open(out) as f:
-        for line in f:
-            found = re.match(r"(?:summary|totals):\s*(\d+)", line)
-            if found:
-                return int(found.group(1))
-    raise RuntimeError(f"no instruction total in {out}")
+    return common.callgrind(
+        __file__,
+        ["--driver", kind, "--gets", str(gets), "--creates", str(creates), "--canned", canned],
+        os.path.join(workdir, f"callgrind.{kind}.{gets}.{creates}"),
+    )
 
 
 def main() -> int:
@@ -139,7 +123,7 @@ def main() -> int:
         drive(args.driver, args.gets, args.creates, args.canned)
         return 0
     if shutil.which("valgrind") is None:
-        print(VALGRIND_MISSING)
+        print(common.VALGRIND_MISSING)
         return 0
     n = args.calls or (100 if args.quick else 300)
     print(f"python {sys.version.split()[0]}, {n} calls per run, callgrind", flush=True)

@@ -1,6 +1,7 @@
 """``m.save_state(path)`` and ``m.load_state(path)`` with 10,000 stored resources.
 
     python benchmarks/bench_state_file.py [--quick] [--resources N] [--training-datasets]
+                                          [--instructions]
 
 The state is made through boto3 while ``mock_cleanroomsml`` is active. By default it
 mixes nine kinds, per cycle of ten: two training datasets, an audience model, a
@@ -11,6 +12,14 @@ with ``mock_cleanroomsml(quotas=...)``). ``--training-datasets``: training datas
 Saves and loads alternate (the load replaces the state by what was saved); the figures
 are the best and median of the repeats, with the file's size.
 
+``--instructions`` also counts the instructions of one save and one load of the same file
+with valgrind's callgrind, which machine load does not move (valgrind is a Debian package:
+``apt-get install valgrind``; without it that part says so and is skipped). A driver (this
+script with ``--driver``) runs three times: start-up, the mock started with the same
+quotas, the file loaded once and ``gc.collect()``, then nothing (``base``), a second
+``load_state`` of the file (replacing the equal state, as the timed loads do) or one
+``save_state``, then ``os._exit``. Each figure is its run minus ``base``.
+
 Targets (issue "Flat cost at any scale", item 6): save <= 300 ms, load <= 300 ms.
 Printed, never asserted (they are times: the machine's load moves them).
 """
@@ -20,13 +29,56 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common as common
+
+
+def drive(step: str, path: str) -> None:
+    """What runs under callgrind (``--instructions``)."""
+    from cleanroomsml_mock import mock_cleanroomsml
+
+    m = mock_cleanroomsml(quotas=common.RAISED_QUOTAS)
+    m.start()
+    m.load_state(path)
+    gc.collect()
+    if step == "load":
+        m.load_state(path)
+    elif step == "save":
+        m.save_state(path + ".again")
+    sys.stdout.flush()
+    os._exit(0)  # no interpreter teardown: it would grow with the state
+
+
+def count_instructions(path: str, workdir: str) -> None:
+    if shutil.which("valgrind") is None:
+        print(common.VALGRIND_MISSING, flush=True)
+        return
+    steps = ("base", "load", "save")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            step: pool.submit(
+                common.callgrind,
+                __file__,
+                ["--driver", step, path],
+                os.path.join(workdir, f"callgrind.{step}"),
+            )
+            for step in steps
+        }
+        counts = {step: future.result() for step, future in futures.items()}
+    for step in ("save", "load"):
+        common.report(
+            f"m.{step}_state instructions (callgrind)",
+            f"{(counts[step] - counts['base']) / 1e6:,.0f}M",
+            "",
+            None,
+        )
 
 
 def main() -> int:
@@ -37,7 +89,14 @@ def main() -> int:
         "--training-datasets", action="store_true", help="training datasets only, not mixed"
     )
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (callgrind)"
+    )
+    parser.add_argument("--driver", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.driver:
+        drive(*args.driver)
+        return 0
     repeats = args.repeats or (2 if args.quick else 5)
     from cleanroomsml_mock import mock_cleanroomsml
 
@@ -78,6 +137,8 @@ def main() -> int:
             loads.append(time.perf_counter() - start)
         c.get_training_dataset(trainingDatasetArn=probe)  # the loaded state serves
         size = os.path.getsize(path)
+        if args.instructions:
+            count_instructions(path, workdir)
     label = "training datasets" if args.training_datasets else "mixed resources"
     count = f"{args.resources:,}"
     for name, times in (("save_state", saves), ("load_state", loads)):
