@@ -74,7 +74,21 @@ def _check_uuid(value: str, what: str) -> None:
 
 @dataclass
 class MembershipRegistry:
+    """The memberships the mock knows, by id, with the ids of each collaboration's
+    members (look-ups by collaboration never go through every membership)."""
+
     by_id: dict[str, Membership] = field(default_factory=dict)
+    # collaboration id -> the ids of its memberships, in the order they were filed
+    by_collaboration: dict[str, dict[str, None]] = field(default_factory=dict, repr=False)
+
+    def file(self, membership: Membership) -> None:
+        """Register ``membership`` (replacing one filed under the same id)."""
+        old = self.by_id.get(membership.membership_id)
+        if old is not None and old.collaboration_id != membership.collaboration_id:
+            self.by_collaboration.get(old.collaboration_id, {}).pop(old.membership_id, None)
+        self.by_id[membership.membership_id] = membership
+        members = self.by_collaboration.setdefault(membership.collaboration_id, {})
+        members[membership.membership_id] = None
 
     def add(
         self,
@@ -106,19 +120,20 @@ class MembershipRegistry:
             abilities=chosen,
             pays_for=payer,
         )
-        self.by_id[membership.membership_id] = membership
+        self.file(membership)
         return membership
 
     def get(self, membership_id: str) -> Membership | None:
         return self.by_id.get(membership_id)
 
     def members_of(self, collaboration_id: str) -> list[Membership]:
-        return [m for m in self.by_id.values() if m.collaboration_id == collaboration_id]
+        by_id = self.by_id
+        return [by_id[i] for i in self.by_collaboration.get(collaboration_id, ())]
 
     def membership_of(self, account_id: str, collaboration_id: str) -> Membership | None:
         """The active membership of ``account_id`` in a collaboration, if any."""
-        for m in self.by_id.values():
-            if m.account_id == account_id and m.collaboration_id == collaboration_id and m.active:
+        for m in self.members_of(collaboration_id):
+            if m.account_id == account_id and m.active:
                 return m
         return None
 
@@ -154,7 +169,7 @@ class MembershipRegistry:
             for membership in list(getattr(backend, "memberships", {}).values()):
                 if membership.id in self.by_id:
                     continue
-                self.by_id[membership.id] = _from_moto(membership, backend.account_id)
+                self.file(_from_moto(membership, backend.account_id))
                 added = True
         return added
 

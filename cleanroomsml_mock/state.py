@@ -756,13 +756,15 @@ def _build_world_section(value: dict[str, Any]) -> tuple[MockConfig, MembershipR
     )
     registry = MembershipRegistry()
     for m in value["memberships"]:
-        registry.by_id[m["membership_id"]] = Membership(
-            membership_id=m["membership_id"],
-            account_id=m["account_id"],
-            collaboration_id=m["collaboration_id"],
-            abilities=list(m["abilities"]),
-            pays_for=list(m["pays_for"]),
-            status=m["status"],
+        registry.file(
+            Membership(
+                membership_id=m["membership_id"],
+                account_id=m["account_id"],
+                collaboration_id=m["collaboration_id"],
+                abilities=list(m["abilities"]),
+                pays_for=list(m["pays_for"]),
+                status=m["status"],
+            )
         )
     return options, registry
 

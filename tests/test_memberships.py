@@ -121,3 +121,31 @@ def test_reset_forgets_memberships(mock: CleanRoomsMLMock) -> None:
     membership = mock.add_membership()
     mock.reset()
     assert mock._require_world().memberships.get(membership) is None
+
+
+def test_the_members_of_a_collaboration_are_filed_by_collaboration(tmp_path: Any) -> None:
+    """Look-ups by collaboration read the collaboration's own members (an index kept as
+    memberships are added, replaced or loaded), not every membership the mock knows."""
+    from cleanroomsml_mock.memberships import MembershipRegistry
+
+    first = "11111111-1111-4111-8111-111111111111"
+    second = "22222222-2222-4222-8222-222222222222"
+    with mock_cleanroomsml() as m:
+        kept = [m.add_membership(account_id=f"{i:012d}", collaboration_id=first) for i in range(3)]
+        for i in range(50):  # memberships of other collaborations
+            m.add_membership(account_id=f"{i:012d}")
+        moved = m.add_membership(account_id=OTHER, collaboration_id=first)
+        m.add_membership(account_id=OTHER, collaboration_id=second, membership_id=moved)
+        registry = m._require_world().memberships
+        assert [x.membership_id for x in registry.members_of(first)] == kept
+        assert [x.membership_id for x in registry.members_of(second)] == [moved]
+        found = registry.membership_of(f"{1:012d}", first)
+        assert found is not None and found.membership_id == kept[1]
+        assert registry.membership_of(OTHER, first) is None
+        m.save_state(tmp_path / "state.json")
+    with mock_cleanroomsml() as m:
+        m.load_state(tmp_path / "state.json")
+        loaded = m._require_world().memberships
+        assert isinstance(loaded, MembershipRegistry)
+        assert [x.membership_id for x in loaded.members_of(first)] == kept
+        assert [x.membership_id for x in loaded.members_of(second)] == [moved]
