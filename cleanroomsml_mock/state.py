@@ -942,8 +942,12 @@ def build(
         world.config.durations = options.durations
         world.clock.offset = float(section["clock"]["offset"])
         world.memberships = registry
+        # the state replaced is freed once the lock is released: the calls waiting for
+        # it do not wait for that too
+        replaced = list(world.backends.values())
         world.backends.clear()
         world.backends.update(built)
+    del replaced
 
 
 def upgrade(document: dict[str, Any], source: str) -> dict[str, Any]:
