@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-import unittest
+import sys
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import active as active_mocks
 from . import interceptor, raw_requests  # noqa: F401  (imported for their hooks: active.py)
@@ -25,6 +25,9 @@ from .moto_link import require_active
 from .quotas import quota_value
 from .types import LifecycleName
 from .world import World
+
+if TYPE_CHECKING:
+    import unittest
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -163,7 +166,12 @@ class CleanRoomsMLMock(Controls):
         return wrapper
 
     def _decorate_class(self, cls: type[T]) -> type[T]:
-        if issubclass(cls, unittest.TestCase):
+        # a TestCase exists only once unittest is imported: importing this package does not
+        # import it (nor argparse, difflib... which it imports)
+        test_case: type[unittest.TestCase] | None = getattr(
+            sys.modules.get("unittest"), "TestCase", None
+        )
+        if test_case is not None and issubclass(cls, test_case):
             original_setup = cls.setUp
             factory = self._fresh
 

@@ -78,3 +78,25 @@ def test_inject_error_on_an_unknown_operation_is_refused(operation: str) -> None
 
     with mock_cleanroomsml() as m, pytest.raises(ValueError, match="not an operation"):
         m.inject_error(operation)
+
+
+def test_importing_the_package_and_decorating_a_class_does_not_import_unittest() -> None:
+    """``unittest`` (and the argparse, difflib, pprint... it imports) is looked at only when
+    a class is decorated, and only if the program imported it already."""
+    got = _fresh(
+        """
+        import json, sys
+        import boto3
+        from cleanroomsml_mock import mock_cleanroomsml
+
+        @mock_cleanroomsml
+        class TestPlain:
+            def test_list(self):
+                client = boto3.client("cleanroomsml", region_name="us-east-1")
+                return client.list_training_datasets()["trainingDatasets"]
+
+        imported = sorted({"unittest", "argparse"} & set(sys.modules))
+        print(json.dumps([imported, TestPlain().test_list()]))
+        """
+    )
+    assert got == [[], []]
