@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -131,7 +132,8 @@ class _Plan:
 _PLANS: dict[str, _Plan] = {}
 
 
-_NO_PLAN = _Plan("")
+_FIELDS = operator.attrgetter("arn", "kind", "data", "track")
+
 
 # record class -> whether its ``status`` and ``can_advance`` are Record's, which filing
 # reads inline (a trained model's are its versions')
@@ -225,6 +227,9 @@ class Ordered:
 
 
 EMPTY = Ordered()
+
+# what ``Indexes.add_all`` keeps at hand for a kind (``Indexes._known``)
+_Known = tuple[_Plan, Ordered, "dict[str, str | tuple[str, ...]] | None", type, bool]
 
 
 class Window(Sequence[Any]):
@@ -386,33 +391,30 @@ class Indexes:
         sequence = _SEQUENCE
         parents = _PARENT_SET
         new = object.__new__
-        plain = _PLAIN
-        # kind -> its plan and its ordered list (no record leaves it while this runs)
-        kinds: dict[str, tuple[_Plan, Ordered]] = {}
+        fields = _FIELDS
+        # kind -> its plan, its ordered list, its names (None: none yet), the class of its
+        # records and whether it is plain (no record leaves a list while this runs)
+        kinds: dict[str, _Known] = {}
         for record in records:
-            arn = record.arn
+            arn, kind, data, track = fields(record)
             if arn in seqs:  # filed again under the same ARN: it keeps its place
                 continue
             # the newest number of the process: the record goes at the end of its lists
             seq = next(sequence)
             seqs[arn] = seq
-            kind = record.kind
             known = kinds.get(kind)
             if known is None:
-                plan = _PLANS.get(kind) or _plan(kind)
-                found = lists.get(plan.key)
-                if found is None:
-                    found = lists[plan.key] = Ordered()
-                known = kinds[kind] = (plan, found)
-            plan, found = known
-            found.seqs.append(seq)
-            found.items.append(record)
-            data = record.data
+                known = kinds[kind] = self._known(kind, type(record))
+            plan, whole, names, cls, flat = known
+            whole.seqs.append(seq)
+            whole.items.append(record)
             name = data.get("name")
             if name is not None:
-                names = all_names.get(kind)
                 if names is None:
-                    names = all_names[kind] = {}
+                    names = all_names.get(kind)
+                    if names is None:
+                        names = all_names[kind] = {}
+                    kinds[kind] = (plan, whole, names, cls, flat)
                 same = names.get(name)
                 if same is None:
                     names[name] = arn
@@ -474,11 +476,8 @@ class Indexes:
                     else:
                         found.seqs.append(seq)
                         found.items.append(record)
-            cls = type(record)
-            flat = plain.get(cls)
-            if flat is None:
-                flat = _plain(cls)
-            track = record.track
+            if type(record) is not cls:  # a kind filed in another class
+                flat = _PLAIN.get(type(record)) or _plain(type(record))
             if plan.counts:  # a new record is in no count yet: it enters those it is in
                 if flat:
                     status = track.status if track is not None else None
@@ -501,6 +500,17 @@ class Indexes:
                     waiting[record] = seq
             elif record.can_advance():
                 waiting[record] = seq
+
+    def _known(self, kind: str, cls: type) -> _Known:
+        """What ``add_all`` keeps at hand for a kind (its records being of class ``cls``)."""
+        plan = _PLANS.get(kind) or _plan(kind)
+        found = self.lists.get(plan.key)
+        if found is None:
+            found = self.lists[plan.key] = Ordered()
+        flat = _PLAIN.get(cls)
+        if flat is None:
+            flat = _plain(cls)
+        return (plan, found, self.names.get(kind), cls, flat)
 
     def _enter(self, count: _Count, part: Record, record: Record) -> None:
         """Enter ``part`` of a new ``record`` in ``count`` if its status counts."""
