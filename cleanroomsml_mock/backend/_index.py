@@ -388,6 +388,7 @@ class Indexes:
         all_names = self.names
         lists = self.lists
         waiting = self.waiting
+        counted = self.counted
         sequence = _SEQUENCE
         parents = _PARENT_SET
         new = object.__new__
@@ -493,8 +494,24 @@ class Indexes:
                     counts = count.memo.get(status)
                     if counts is None:
                         counts = count.memo[status] = bool(count.counts(status))
-                    if counts:
-                        self._count_in(count, record, record, data)
+                    if not counts:
+                        continue
+                    # as _count_in does (the record is the part: one data to read)
+                    tally = counted.get(count.all_key)
+                    if tally is None:
+                        tally = counted[count.all_key] = {}
+                    tally[record] = record
+                    if count.scope is None:
+                        continue
+                    value = data.get(count.scope)
+                    # a list value: each of its strings; any other value: itself
+                    for item in value if isinstance(value, list) else (value,):
+                        if isinstance(item, str) or item is value:
+                            key = (count.name, item)
+                            tally = counted.get(key)
+                            if tally is None:
+                                tally = counted[key] = {}
+                            tally[record] = record
             if flat:  # can_advance, read inline
                 if track is not None and track.pending:
                     waiting[record] = seq
@@ -536,8 +553,10 @@ class Indexes:
         value = data.get(scope)
         if value is None:
             value = record.data.get(scope)
-        # a list value: each of its items (one filed twice is there once)
-        for item in _strings(value) if isinstance(value, list) else (value,):
+        # a list value: each of its strings (one filed twice is there once)
+        for item in value if isinstance(value, list) else (value,):
+            if not isinstance(item, str) and item is not value:
+                continue
             key = (count.name, item)
             tally = counted.get(key)
             if tally is None:
