@@ -416,10 +416,8 @@ class Indexes:
                     if names is None:
                         names = all_names[kind] = {}
                     kinds[kind] = (plan, whole, names, cls, flat)
-                same = names.get(name)
-                if same is None:
-                    names[name] = arn
-                else:
+                same = names.setdefault(name, arn)
+                if same is not arn:  # (this ARN is filed nowhere yet)
                     names[name] = (same, arn) if isinstance(same, str) else (*same, arn)
             # the other ordered lists (a new one starts with the record: no __init__ runs)
             key: tuple[Any, ...]
