@@ -365,3 +365,14 @@ def test_a_loaded_state_is_indexed_as_its_records_one_at_a_time(tmp_path: Path) 
         assert indexes.count(quotas.PENDING_TRAINING_JOBS_PER_MEMBERSHIP, MEMBERSHIP) == 1
         assert indexes.waiting
         check_indexes(m)
+
+
+def test_a_kind_whose_records_all_went_is_listed_again(client: Any) -> None:
+    """When the last record of a kind goes, so does the kind's ordered list; the next
+    record of that kind starts a new one (filing keeps no stale list at hand)."""
+    gone = make_training_dataset(client, name="gone")
+    client.delete_training_dataset(trainingDatasetArn=gone)
+    assert client.list_training_datasets()["trainingDatasets"] == []
+    again = make_training_dataset(client, name="again")
+    listed = client.list_training_datasets()["trainingDatasets"]
+    assert [d["trainingDatasetArn"] for d in listed] == [again]

@@ -84,6 +84,7 @@ def status_count(name: str, count: StatusCount) -> None:
     COUNTS[name] = count
     _COUNTS_OF.setdefault(count.kind, []).append((name, count))
     _PLANS.clear()
+    _EPOCH[0] += 1
 
 
 def listed_by(kind: str, *members: str) -> None:
@@ -92,6 +93,7 @@ def listed_by(kind: str, *members: str) -> None:
     a List filtered by all of them (at import time, by the family that lists them)."""
     LISTED.setdefault(kind, []).append(tuple(sorted(members)))
     _PLANS.clear()
+    _EPOCH[0] += 1
 
 
 class _Count:
@@ -128,8 +130,9 @@ class _Plan:
         self.counts = tuple(_Count(name, spec) for name, spec in _COUNTS_OF.get(kind, ()))
 
 
-# kind -> its plan (made on first use; a declaration clears them all)
+# kind -> its plan (made on first use; a declaration clears them all and moves the epoch)
 _PLANS: dict[str, _Plan] = {}
+_EPOCH = [0]
 
 
 _FIELDS = operator.attrgetter("arn", "kind", "data", "track")
@@ -332,7 +335,7 @@ def _position_after(part: Ordered, key: tuple[int, int]) -> int:
 class Indexes:
     """The derived indexes of one backend (see the module docstring)."""
 
-    __slots__ = ("counted", "lists", "names", "seqs", "waiting")
+    __slots__ = ("counted", "epoch", "kinds", "lists", "names", "seqs", "waiting")
 
     def __init__(self) -> None:
         # kind -> name -> the ARN called so (a tuple of them when several are)
@@ -343,6 +346,10 @@ class Indexes:
         self.counted: dict[tuple[str, Any], dict[Record, Record]] = {}
         # the records with a step pending (``Record.can_advance``) -> their sequence number
         self.waiting: dict[Record, int] = {}
+        # kind -> what filing a record of it needs at hand (``_known``), as the
+        # declarations were at ``epoch``; an entry goes when the kind's list goes
+        self.kinds: dict[str, _Known] = {}
+        self.epoch = _EPOCH[0]
 
     @classmethod
     def build(cls, records: Iterable[Record]) -> Indexes:
@@ -393,9 +400,10 @@ class Indexes:
         parents = _PARENT_SET
         new = object.__new__
         fields = _FIELDS
-        # kind -> its plan, its ordered list, its names (None: none yet), the class of its
-        # records and whether it is plain (no record leaves a list while this runs)
-        kinds: dict[str, _Known] = {}
+        kinds = self.kinds
+        if self.epoch != _EPOCH[0]:  # a status count or a listing declared since
+            kinds.clear()
+            self.epoch = _EPOCH[0]
         for record in records:
             arn, kind, data, track = fields(record)
             if arn in seqs:  # filed again under the same ARN: it keeps its place
@@ -517,7 +525,9 @@ class Indexes:
                 waiting[record] = seq
 
     def _known(self, kind: str, cls: type) -> _Known:
-        """What ``add_all`` keeps at hand for a kind (its records being of class ``cls``)."""
+        """What ``add_all`` keeps at hand for a kind: its plan, its ordered list, its names
+        (None: none yet) and the class of its records (``cls``, as the first filed is) with
+        whether it is plain (``_PLAIN``)."""
         plan = _PLANS.get(kind) or _plan(kind)
         found = self.lists.get(plan.key)
         if found is None:
@@ -584,6 +594,8 @@ class Indexes:
                 found.discard(seq)
                 if not found:
                     del self.lists[key]
+                    if len(key) == 1:  # the kind's list: add_all keeps it at hand
+                        self.kinds.pop(kind, None)
         self.offer(record, leaving=True)
         self.waiting.pop(record, None)
 
