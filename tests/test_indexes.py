@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cleanroomsml_mock import CleanRoomsMLMock, mock_cleanroomsml, quotas
-from cleanroomsml_mock.backend._index import COUNTS, LISTED, PARENTS
+from cleanroomsml_mock.backend._index import COUNTS, LISTED, PARENTS, Indexes
 
 from .builders import (
     MEMBERSHIP,
@@ -99,9 +99,45 @@ def check_indexes(handle: CleanRoomsMLMock) -> None:
                     assert record in backend.named(kind, record.name)
         # m.advance() moves the records with a step pending, in the order they were filed
         assert backend.advancing() == [r for r in backend.records.values() if r.can_advance()]
+        check_bulk_filing(backend)
         # the "in use" check of an association names what a scan finds
         for association in backend.tables.get("configured-model-algorithm-association", {}):
             assert backend._users(association) == users_by_scan(world, backend, association)
+
+
+def shape(indexes: Indexes) -> dict[str, Any]:
+    """What an Indexes holds, its sequence numbers read as an order (they are drawn from
+    one counter of the process: two builds of the same records number them apart)."""
+    for ordered in indexes.lists.values():
+        assert ordered.seqs == sorted(set(ordered.seqs))
+        assert len(ordered.seqs) == len(ordered.items)
+    return {
+        "names": {kind: names for kind, names in indexes.names.items() if names},
+        "order": sorted(indexes.seqs, key=indexes.seqs.__getitem__),
+        "lists": {key: ordered.items for key, ordered in indexes.lists.items()},
+        "counted": indexes.counted,
+        "waiting": indexes.advancing(),
+    }
+
+
+def check_bulk_filing(backend: Any) -> None:
+    """A state's records filed at once (``Indexes.build``, as a load files them) give the
+    indexes filing them one at a time (as Creates do) gives; and every record is in the
+    ordered lists ``_keys`` names (those ``discard`` takes it out of), and in no other."""
+    records = list(backend.records.values())
+    one_at_a_time = Indexes()
+    for record in records:
+        one_at_a_time.add(record)
+    assert shape(Indexes.build(records)) == shape(one_at_a_time)
+    # the indexes kept as records came, moved and went are those filing them now gives
+    live = backend.indexes()
+    assert shape(live) == shape(one_at_a_time)
+    lists_of: dict[int, set[tuple[Any, ...]]] = {}
+    for key, ordered in live.lists.items():
+        for item in ordered.items:
+            lists_of.setdefault(id(item), set()).add(key)
+    for record in records:
+        assert lists_of.get(id(record), set()) == set(Indexes._keys(record)), record.arn
 
 
 def users_by_scan(world: Any, backend: Any, association: str) -> list[str]:
@@ -292,3 +328,51 @@ def test_a_forged_key_in_a_token_is_a_validation_error(client: Any, key: str) ->
     token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
     with pytest.raises(client.exceptions.ValidationException):
         client.list_training_datasets(maxResults=1, nextToken=token)
+
+
+def test_a_loaded_state_is_indexed_as_its_records_one_at_a_time(tmp_path: Path) -> None:
+    """Loading files a backend's records at once; its indexes are those filing them one at
+    a time gives, for every kind of record, counted or not, named or not."""
+    with mock_cleanroomsml(lifecycle="manual") as m:
+        client = boto3.client("cleanroomsml", region_name=REGION)
+        association = make_association(client)
+        channel = make_channel(client, association=association)
+        m.set_status(channel, "ACTIVE")
+        model = make_trained_model(client, association=association, channel=channel)
+        m.set_status(model["trainedModelArn"], "ACTIVE")
+        start_inference(client, model, name="i0")
+        make_trained_model(client, association=association, channel=channel, name="m2")  # pending
+        audience_model = make_audience_model(client)
+        m.set_status(audience_model, "ACTIVE")
+        configured = make_configured_audience_model(client, audience_model)
+        make_generation_job(client, configured, name="j0")
+        make_audience_model(client, name="pending")
+        make_training_dataset(client, name="td")
+        # a name two records share (in two memberships)
+        make_channel(client, association=association, name="shared")
+        make_channel(client, "22222222-2222-4222-8222-222222222222", name="shared")
+        m.save_state(tmp_path / "state.json")
+        m.load_state(tmp_path / "state.json")
+        world = m._require_world()
+        for backend in world.backends.values():
+            assert backend.records
+            check_bulk_filing(backend)
+            assert shape(backend.indexes()) == shape(Indexes.build(backend.records.values()))
+        (backend,) = world.backends.values()
+        indexes = backend.indexes()
+        # the paths the test means to take: a shared name, counted records, steps pending
+        assert indexes.named("ml-input-channel", "shared")[1:]
+        assert indexes.count(quotas.PENDING_TRAINING_JOBS_PER_MEMBERSHIP, MEMBERSHIP) == 1
+        assert indexes.waiting
+        check_indexes(m)
+
+
+def test_a_kind_whose_records_all_went_is_listed_again(client: Any) -> None:
+    """When the last record of a kind goes, so does the kind's ordered list; the next
+    record of that kind starts a new one (filing keeps no stale list at hand)."""
+    gone = make_training_dataset(client, name="gone")
+    client.delete_training_dataset(trainingDatasetArn=gone)
+    assert client.list_training_datasets()["trainingDatasets"] == []
+    again = make_training_dataset(client, name="again")
+    listed = client.list_training_datasets()["trainingDatasets"]
+    assert [d["trainingDatasetArn"] for d in listed] == [again]

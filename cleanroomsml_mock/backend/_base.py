@@ -16,6 +16,7 @@ machine of ``records.Record``); a backend is the ``Host`` that holds them.
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from ..world import World
 
 MAX_TAGS = 50
+_ARN = operator.attrgetter("arn")
 B = TypeVar("B", bound="BackendBase")
 S = TypeVar("S", bound=Observable)
 
@@ -141,27 +143,27 @@ class BackendBase:
         changes.note(record, self)
         self.table(record.kind)[record.arn] = record
         self.records[record.arn] = record
-        indexes.add(record)
+        indexes.add_all((record,))
         self.schedule(record)
 
     def file_loaded(self, records: Iterable[Record]) -> None:
         """File the records of a saved state in this new backend, in order: like ``store``
         each, without the checks a backend that already holds records needs (the ARNs are
         unique, validated by state.py). The clock places a new backend's records whole
-        (``World.catch_up``)."""
+        (``World.catch_up``). The derived indexes take them all at once
+        (``Indexes.add_all``)."""
+        records = list(records)
         indexes = self.indexes()
         tables = self.tables
-        filed = self.records
         note = changes.note
         for record in records:
             note(record, self)
-            arn = record.arn
             table = tables.get(record.kind)
             if table is None:
                 table = tables[record.kind] = {}
-            table[arn] = record
-            filed[arn] = record
-            indexes.add(record)
+            table[record.arn] = record
+        self.records.update(zip(map(_ARN, records), records, strict=True))
+        indexes.add_all(records)
 
     def schedule(self, record: Record) -> None:
         """Have the mock's clock look at ``record`` when ``record.next_due`` says (a view

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ..records import Record
+from ..records import Record
 
 # One sequence for every backend of the process: records filed later sort later.
 _SEQUENCE = itertools.count(1)
@@ -48,19 +48,28 @@ PARENTS = (
 _PARENT_SET = frozenset(PARENTS)
 
 
+def _whole(record: Record) -> Iterable[Record]:
+    return (record,)
+
+
+def _accept_all(record: Record) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class StatusCount:
     """A count of records of ``kind`` (or of the items ``parts`` gives for each, e.g. the
     versions of a trained model) whose status ``counts``, per value of the data member
     ``scope`` (and in all, under ``None``), among the records ``accept`` takes. The scope
     is read from the part, else from the record; a list value scopes the part under each
-    of its items (an ML input channel under each of its associations)."""
+    of its items (an ML input channel under each of its associations). ``counts`` is a
+    function of the status alone: its answers are remembered."""
 
     kind: str
     counts: Callable[[str | None], bool]
     scope: str | None = None
-    parts: Callable[[Record], Iterable[Record]] = lambda record: (record,)
-    accept: Callable[[Record], bool] = lambda record: True
+    parts: Callable[[Record], Iterable[Record]] = _whole
+    accept: Callable[[Record], bool] = _accept_all
 
 
 COUNTS: dict[str, StatusCount] = {}
@@ -74,6 +83,8 @@ def status_count(name: str, count: StatusCount) -> None:
     """Declare a status count (at import time, by the family that reads it)."""
     COUNTS[name] = count
     _COUNTS_OF.setdefault(count.kind, []).append((name, count))
+    _PLANS.clear()
+    _EPOCH[0] += 1
 
 
 def listed_by(kind: str, *members: str) -> None:
@@ -81,6 +92,70 @@ def listed_by(kind: str, *members: str) -> None:
     the data members ``members`` (parents that never change once the record is filed), for
     a List filtered by all of them (at import time, by the family that lists them)."""
     LISTED.setdefault(kind, []).append(tuple(sorted(members)))
+    _PLANS.clear()
+    _EPOCH[0] += 1
+
+
+class _Count:
+    """One status count of a kind, as filing reads it: ``parts`` and ``accept`` are None
+    when they are the defaults (the record itself; every record)."""
+
+    __slots__ = ("accept", "all_key", "counts", "memo", "name", "parts", "scope")
+
+    def __init__(self, name: str, spec: StatusCount) -> None:
+        self.name = name
+        self.all_key: tuple[str, Any] = (name, None)
+        self.counts = spec.counts
+        # status -> whether it counts (``counts`` is a function of the status alone)
+        self.memo: dict[str | None, bool] = {}
+        self.scope = spec.scope
+        self.parts = None if spec.parts is _whole else spec.parts
+        self.accept = None if spec.accept is _accept_all else spec.accept
+
+
+class _Plan:
+    """What filing a record of one kind involves, worked out once per kind from the
+    declarations (``status_count``, ``listed_by``): the key of the kind's ordered list, the
+    combinations it is also listed under (by their number of members) and its status
+    counts."""
+
+    __slots__ = ("counts", "key", "listed1", "listed2", "listed_more")
+
+    def __init__(self, kind: str) -> None:
+        self.key: tuple[Any, ...] = (kind,)
+        listed = LISTED.get(kind, ())
+        self.listed1 = tuple(members[0] for members in listed if len(members) == 1)
+        self.listed2 = tuple((m[0], m[1]) for m in listed if len(m) == 2)
+        self.listed_more = tuple(members for members in listed if len(members) > 2)
+        self.counts = tuple(_Count(name, spec) for name, spec in _COUNTS_OF.get(kind, ()))
+
+
+# kind -> its plan (made on first use; a declaration clears them all and moves the epoch)
+_PLANS: dict[str, _Plan] = {}
+_EPOCH = [0]
+
+
+_FIELDS = operator.attrgetter("arn", "kind", "data", "track")
+
+
+# record class -> whether its ``status`` and ``can_advance`` are Record's, which filing
+# reads inline (a trained model's are its versions')
+_PLAIN: dict[type, bool] = {}
+
+
+def _plain(cls: type) -> bool:
+    plain = _PLAIN[cls] = (
+        getattr(cls, "status", None) is Record.status
+        and getattr(cls, "can_advance", None) is Record.can_advance
+    )
+    return plain
+
+
+def _plan(kind: str) -> _Plan:
+    plan = _PLANS.get(kind)
+    if plan is None:
+        plan = _PLANS[kind] = _Plan(kind)
+    return plan
 
 
 def list_key(kind: str, filters: dict[str, Any]) -> tuple[Any, ...]:
@@ -92,14 +167,33 @@ def list_key(kind: str, filters: dict[str, Any]) -> tuple[Any, ...]:
     return key
 
 
-def _scope_values(spec: StatusCount, part: Record, record: Record) -> list[Any]:
-    if spec.scope is None:
-        return []
-    value = part.data.get(spec.scope)
+def _combination(
+    key: tuple[Any, ...], members: tuple[str, ...], data: dict[str, Any], arn: str
+) -> tuple[Any, ...] | None:
+    """The key of the list of the records that have the values of ``data`` for
+    ``members`` (extending ``key``), or None if one is missing, no string, or the ARN of the
+    record itself."""
+    for member in members:
+        value = data.get(member)
+        if not isinstance(value, str) or value == arn:
+            return None
+        key += (member, value)
+    return key
+
+
+def _strings(values: list[Any]) -> list[str]:
+    """The items of a list value that are strings (the scopes a list value gives)."""
+    return [v for v in values if isinstance(v, str)]
+
+
+def _scope_values(scope: str, part: Record, record: Record) -> list[Any]:
+    """The values of the data member ``scope`` a part is counted under: read from the
+    part, else from the record; a list value gives each of its items."""
+    value = part.data.get(scope)
     if value is None:
-        value = record.data.get(spec.scope)
+        value = record.data.get(scope)
     if isinstance(value, list):
-        return list(dict.fromkeys(v for v in value if isinstance(v, str)))
+        return list(dict.fromkeys(_strings(value)))
     return [value]
 
 
@@ -136,6 +230,9 @@ class Ordered:
 
 
 EMPTY = Ordered()
+
+# what ``Indexes.add_all`` keeps at hand for a kind (``Indexes._known``)
+_Known = tuple[_Plan, Ordered, "dict[str, str | tuple[str, ...]] | None", type, bool]
 
 
 class Window(Sequence[Any]):
@@ -238,7 +335,7 @@ def _position_after(part: Ordered, key: tuple[int, int]) -> int:
 class Indexes:
     """The derived indexes of one backend (see the module docstring)."""
 
-    __slots__ = ("counted", "lists", "names", "seqs", "waiting")
+    __slots__ = ("counted", "epoch", "kinds", "lists", "names", "seqs", "waiting")
 
     def __init__(self) -> None:
         # kind -> name -> the ARN called so (a tuple of them when several are)
@@ -249,12 +346,15 @@ class Indexes:
         self.counted: dict[tuple[str, Any], dict[Record, Record]] = {}
         # the records with a step pending (``Record.can_advance``) -> their sequence number
         self.waiting: dict[Record, int] = {}
+        # kind -> what filing a record of it needs at hand (``_known``), as the
+        # declarations were at ``epoch``; an entry goes when the kind's list goes
+        self.kinds: dict[str, _Known] = {}
+        self.epoch = _EPOCH[0]
 
     @classmethod
     def build(cls, records: Iterable[Record]) -> Indexes:
         indexes = cls()
-        for record in records:
-            indexes.add(record)
+        indexes.add_all(records)
         return indexes
 
     @staticmethod
@@ -282,35 +382,194 @@ class Indexes:
         return keys
 
     def add(self, record: Record) -> None:
-        arn = record.arn
-        kind = record.kind
-        old = self.seqs.get(arn)
-        if old is not None:  # filed again under the same ARN: it keeps its place
-            return
-        seq = next(_SEQUENCE)
-        self.seqs[arn] = seq
-        name = record.data.get("name")
-        if name is not None:
-            names = self.names.setdefault(kind, {})
-            same = names.get(name)
-            if same is None:
-                names[name] = arn
-            else:
-                names[name] = (same, arn) if isinstance(same, str) else (*same, arn)
+        """File ``record`` (one filed already under its ARN keeps its place)."""
+        self.add_all((record,))
+
+    def add_all(self, records: Iterable[Record]) -> None:
+        """File ``records`` in order, each as ``add`` does: in its kind's names, in the
+        ordered lists ``_keys`` names, in the status counts of its kind that count it, and
+        in ``waiting`` if a step is pending. What filing a kind involves is its ``_Plan``,
+        worked out once; the rest is done here, without a call per record (a state load
+        files thousands of records, a Create one)."""
+        seqs = self.seqs
+        all_names = self.names
         lists = self.lists
-        for key in self._keys(record):
-            found = lists.get(key)
-            if found is None:
-                found = lists[key] = Ordered()
-            if found.seqs and seq < found.seqs[-1]:
-                found.add(seq, record)  # only when indexes are rebuilt out of order
-            else:
-                found.seqs.append(seq)
-                found.items.append(record)
-        if record.kind in _COUNTS_OF:
-            self.offer(record, new=True)
-        if record.can_advance():
-            self.waiting[record] = seq
+        waiting = self.waiting
+        counted = self.counted
+        sequence = _SEQUENCE
+        parents = _PARENT_SET
+        new = object.__new__
+        fields = _FIELDS
+        kinds = self.kinds
+        if self.epoch != _EPOCH[0]:  # a status count or a listing declared since
+            kinds.clear()
+            self.epoch = _EPOCH[0]
+        for record in records:
+            arn, kind, data, track = fields(record)
+            if arn in seqs:  # filed again under the same ARN: it keeps its place
+                continue
+            # the newest number of the process: the record goes at the end of its lists
+            seq = next(sequence)
+            seqs[arn] = seq
+            known = kinds.get(kind)
+            if known is None:
+                known = kinds[kind] = self._known(kind, type(record))
+            plan, whole, names, cls, flat = known
+            whole.seqs.append(seq)
+            whole.items.append(record)
+            name = data.get("name")
+            if name is not None:
+                if names is None:
+                    names = all_names.get(kind)
+                    if names is None:
+                        names = all_names[kind] = {}
+                    kinds[kind] = (plan, whole, names, cls, flat)
+                same = names.setdefault(name, arn)
+                if same is not arn:  # (this ARN is filed nowhere yet)
+                    names[name] = (same, arn) if isinstance(same, str) else (*same, arn)
+            # the other ordered lists (a new one starts with the record: no __init__ runs)
+            key: tuple[Any, ...]
+            for member in parents.intersection(data):
+                value = data[member]
+                # a record naming itself (a trained model's trainedModelArn) is no parent
+                if value != arn and isinstance(value, str):
+                    key = (kind, member, value)
+                    found = lists.get(key)
+                    if found is None:
+                        found = lists[key] = new(Ordered)
+                        found.seqs = [seq]
+                        found.items = [record]
+                    else:
+                        found.seqs.append(seq)
+                        found.items.append(record)
+            for first in plan.listed1:
+                value = data.get(first)
+                if value != arn and isinstance(value, str):
+                    key = (kind, first, value)
+                    found = lists.get(key)
+                    if found is None:
+                        found = lists[key] = new(Ordered)
+                        found.seqs = [seq]
+                        found.items = [record]
+                    else:
+                        found.seqs.append(seq)
+                        found.items.append(record)
+            for first, second in plan.listed2:
+                value = data.get(first)
+                other = data.get(second)
+                if (
+                    value != arn
+                    and other != arn
+                    and isinstance(value, str)
+                    and isinstance(other, str)
+                ):
+                    key = (kind, first, value, second, other)
+                    found = lists.get(key)
+                    if found is None:
+                        found = lists[key] = new(Ordered)
+                        found.seqs = [seq]
+                        found.items = [record]
+                    else:
+                        found.seqs.append(seq)
+                        found.items.append(record)
+            for members in plan.listed_more:
+                combination = _combination(plan.key, members, data, arn)
+                if combination is not None:
+                    found = lists.get(combination)
+                    if found is None:
+                        found = lists[combination] = new(Ordered)
+                        found.seqs = [seq]
+                        found.items = [record]
+                    else:
+                        found.seqs.append(seq)
+                        found.items.append(record)
+            if type(record) is not cls:  # a kind filed in another class
+                flat = _PLAIN.get(type(record)) or _plain(type(record))
+            if plan.counts:  # a new record is in no count yet: it enters those it is in
+                if flat:
+                    status = track.status if track is not None else None
+                else:
+                    status = record.status
+                for count in plan.counts:
+                    if count.accept is not None and not count.accept(record):
+                        continue
+                    if count.parts is not None:
+                        for part in count.parts(record):
+                            self._enter(count, part, record)
+                        continue
+                    counts = count.memo.get(status)
+                    if counts is None:
+                        counts = count.memo[status] = bool(count.counts(status))
+                    if not counts:
+                        continue
+                    # as _count_in does (the record is the part: one data to read)
+                    tally = counted.get(count.all_key)
+                    if tally is None:
+                        tally = counted[count.all_key] = {}
+                    tally[record] = record
+                    if count.scope is None:
+                        continue
+                    value = data.get(count.scope)
+                    # a list value: each of its strings; any other value: itself
+                    for item in value if isinstance(value, list) else (value,):
+                        if isinstance(item, str) or item is value:
+                            key = (count.name, item)
+                            tally = counted.get(key)
+                            if tally is None:
+                                tally = counted[key] = {}
+                            tally[record] = record
+            if flat:  # can_advance, read inline
+                if track is not None and track.pending:
+                    waiting[record] = seq
+            elif record.can_advance():
+                waiting[record] = seq
+
+    def _known(self, kind: str, cls: type) -> _Known:
+        """What ``add_all`` keeps at hand for a kind: its plan, its ordered list, its names
+        (None: none yet) and the class of its records (``cls``, as the first filed is) with
+        whether it is plain (``_PLAIN``)."""
+        plan = _PLANS.get(kind) or _plan(kind)
+        found = self.lists.get(plan.key)
+        if found is None:
+            found = self.lists[plan.key] = Ordered()
+        flat = _PLAIN.get(cls)
+        if flat is None:
+            flat = _plain(cls)
+        return (plan, found, self.names.get(kind), cls, flat)
+
+    def _enter(self, count: _Count, part: Record, record: Record) -> None:
+        """Enter ``part`` of a new ``record`` in ``count`` if its status counts."""
+        status = part.status
+        counts = count.memo.get(status)
+        if counts is None:
+            counts = count.memo[status] = bool(count.counts(status))
+        if counts:
+            self._count_in(count, part, record, part.data)
+
+    def _count_in(self, count: _Count, part: Record, record: Record, data: dict[str, Any]) -> None:
+        """Enter ``part`` (of ``record``; ``data``: its data) in ``count``: in all, and under
+        the value of the count's scope (read from the part, else from the record)."""
+        counted = self.counted
+        key = count.all_key
+        tally = counted.get(key)
+        if tally is None:
+            tally = counted[key] = {}
+        tally[part] = record
+        scope = count.scope
+        if scope is None:
+            return
+        value = data.get(scope)
+        if value is None:
+            value = record.data.get(scope)
+        # a list value: each of its strings (one filed twice is there once)
+        for item in value if isinstance(value, list) else (value,):
+            if not isinstance(item, str) and item is not value:
+                continue
+            key = (count.name, item)
+            tally = counted.get(key)
+            if tally is None:
+                tally = counted[key] = {}
+            tally[part] = record
 
     def discard(self, record: Record) -> None:
         arn = record.arn
@@ -335,6 +594,8 @@ class Indexes:
                 found.discard(seq)
                 if not found:
                     del self.lists[key]
+                    if len(key) == 1:  # the kind's list: add_all keeps it at hand
+                        self.kinds.pop(kind, None)
         self.offer(record, leaving=True)
         self.waiting.pop(record, None)
 
@@ -370,16 +631,22 @@ class Indexes:
         """Enter ``record`` (or its parts) in the counts of its kind that count its status
         now, and take it out of the others (of all of them if it is ``leaving``). A
         ``new`` record is in no count yet: there is nothing to take it out of."""
+        kind = record.kind
+        plan = _PLANS.get(kind)
+        if plan is None:
+            plan = _plan(kind)
         counted = self.counted
-        for name, spec in _COUNTS_OF.get(record.kind, ()):
-            if not spec.accept(record):
+        for count in plan.counts:
+            if count.accept is not None and not count.accept(record):
                 continue
-            for part in spec.parts(record):
-                counts = not leaving and spec.counts(part.status)
+            parts = (record,) if count.parts is None else count.parts(record)
+            for part in parts:
+                counts = not leaving and count.counts(part.status)
                 if new and not counts:
                     continue
-                keys: list[tuple[str, Any]] = [(name, None)]
-                keys += [(name, value) for value in _scope_values(spec, part, record)]
+                keys = [count.all_key]
+                if count.scope is not None:
+                    keys += [(count.name, v) for v in _scope_values(count.scope, part, record)]
                 if counts:
                     for key in keys:
                         found = counted.get(key)
