@@ -91,8 +91,8 @@ class Journal:
             self._snapshot_bytes = os.stat(self.path).st_size
         else:
             with world.lock:
-                document = dump_world(world)
-                payload = serialise(document)
+                document = dump_world(world, copy=False)
+                payload = serialise(document, repeats=True)
             self._id, self._seq = document["journal"]["id"], 0
             entries = []
             self._write(self.path, payload)
@@ -182,8 +182,8 @@ class Journal:
             limit = max(MIN_COMPACT_BYTES, self._snapshot_bytes)
             if compact or replaced or self._bytes > limit:
                 with no_collection():
-                    document = dump_world(world, {"id": self._id, "seq": self._seq})
-                    payload = serialise(document)
+                    document = dump_world(world, {"id": self._id, "seq": self._seq}, copy=False)
+                    payload = serialise(document, repeats=True)
                 self._remember()
                 self._io.acquire()
                 snapshot = True
@@ -244,7 +244,8 @@ class Journal:
             if stored is None:
                 delete.append([account, region, arn])
             else:
-                upsert.append([account, region, _encode_record(stored, arn)])
+                # serialised before the lock is released: no copies
+                upsert.append([account, region, _encode_record(stored, arn, copy=False)])
         section = None
         if control or fingerprint != self._fingerprint:
             section = _encode_world(world)
