@@ -1152,6 +1152,8 @@ def serialise(document: dict[str, Any], *, repeats: bool = False) -> bytes:
             False,  # allow_nan
         )
         return "".join(encode(document, 0)).encode()
+    except RecursionError:  # (a cycle, were there one, would end here)
+        raise TypeError("cannot save the state: nested too deeply") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"cannot save the state: {exc}") from None
 

@@ -222,6 +222,10 @@ def test_serialise_refuses_what_is_not_json(repeats: bool) -> None:
         serialise({"x": [math.nan]}, repeats=repeats)
     with pytest.raises(TypeError, match="cannot save the state: Object of type set is not"):
         serialise({"x": {1}}, repeats=repeats)
+    looped: dict[str, Any] = {}
+    looped["self"] = looped  # never in a state document; refused, not a RecursionError
+    with pytest.raises(TypeError, match="cannot save the state: nested too deeply"):
+        serialise(looped, repeats=repeats)
 
 
 @settings(max_examples=300, deadline=None)
