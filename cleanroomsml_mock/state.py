@@ -1050,9 +1050,7 @@ def build(
         world.memberships = registry
         # the state replaced is freed once the lock is released: the calls waiting for
         # it do not wait for that too
-        replaced = list(world.backends.values())
-        world.backends.clear()
-        world.backends.update(built)
+        replaced = world.replace_backends(built)
     del replaced
 
 

@@ -80,6 +80,18 @@ class World:
         """``catch_up`` for a caller that holds ``lock`` already (the dispatcher)."""
         self._schedule.run(self)
 
+    def replace_backends(self, backends: dict[tuple[str, str], Any]) -> list[Any]:
+        """Put ``backends`` in place of every backend (a state load; the caller holds
+        ``lock``) and return the ones replaced: the caller drops them once it releases the
+        lock. The clock's schedule starts afresh, with the new records placed now, so the
+        replaced records are not kept by it and the next call does not place them all."""
+        replaced = list(self.backends.values())
+        self.backends.clear()
+        self.backends.update(backends)
+        self._schedule = _Schedule()
+        self._schedule.place_all(self)
+        return replaced
+
     def schedule(self, record: Record, backend: Any) -> None:
         """Look at ``record`` again when its ``next_due`` comes (after a change)."""
         if self.backends.get((backend.account_id, backend.region)) is backend:
@@ -133,7 +145,8 @@ class _Schedule:
             self.seen = {id(b) for b in backends}
             for backend in backends:
                 for record in backend.records.values():
-                    self.pending[id(record)] = (record, backend)
+                    if _may_fall_due(record):
+                        self.pending[id(record)] = (record, backend)
         heap = self.heap
         pending = self.pending
         if not heap and not pending:
@@ -168,6 +181,20 @@ class _Schedule:
                 pending.pop(id(record), None)
                 self._place(record, backend)
 
+    def place_all(self, world: World) -> None:
+        """Place every record of ``world`` (new to this schedule) as ``run`` does when it
+        first sees the backends, without reading the clock or acting on any record."""
+        config = world.config
+        self.lifecycle = config.lifecycle
+        self.durations = dict(config.durations)
+        backends = tuple(world.backends.values())
+        self.placed = backends
+        self.seen = {id(b) for b in backends}
+        for backend in backends:
+            for record in backend.records.values():
+                if _may_fall_due(record):
+                    self._place(record, backend)
+
     def _place(self, record: Record, backend: Any) -> None:
         due = record.next_due(backend)
         if due is None:
@@ -177,3 +204,25 @@ class _Schedule:
             return
         self.due[id(record)] = due
         heapq.heappush(self.heap, (due, next(self._order), record, backend))
+
+
+# record class -> whether it has its own ``next_due`` or time rules (``Record``'s own
+# answer None for a record with no step pending)
+_TIMED_CLASSES: dict[type[Record], bool] = {}
+
+
+def _may_fall_due(record: Record) -> bool:
+    """False if ``record.next_due`` is None for sure (no status, or no step pending and no
+    time rules of its kind): what a schedule placing many records skips without asking."""
+    track = record.track
+    if track is None:
+        return False
+    if track.pending:
+        return True
+    cls = record.__class__
+    timed = _TIMED_CLASSES.get(cls)
+    if timed is None:
+        timed = _TIMED_CLASSES[cls] = (
+            cls.next_due is not Record.next_due or cls.time_rule_due is not Record.time_rule_due
+        )
+    return timed

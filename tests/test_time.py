@@ -483,3 +483,37 @@ def test_the_clock_offset_is_saved_with_the_state(frozen: Any, tmp_path: Any) ->
     with timed_mock() as m:
         m.load_state(path)
         assert m.now() == START + dt.timedelta(seconds=5000)
+
+
+def test_time_rules_act_after_a_load_and_the_replaced_state_is_let_go(
+    frozen: Any, client: Any, tmp_path: Any
+) -> None:
+    """A load gives the clock the loaded records at once (the next call does not go
+    through them all): a channel's retention still expires when its time comes, and the
+    records of the state the load replaced are not kept for the clock."""
+    import gc
+    import weakref
+
+    path = tmp_path / "state.json"
+    with mock_cleanroomsml() as m:
+        channel = make_channel(client, retentionInDays=7)
+        m.save_state(path)
+        m.advance_time(86400)
+        replaced = make_channel(client, retentionInDays=7, name="replaced")  # a due time
+        backend = next(iter(m._require_world().backends.values()))
+        gone_later = weakref.ref(backend.records[replaced])
+        del backend
+        m.load_state(path)
+        gc.collect()
+        assert gone_later() is None
+        m.advance_time(7 * 86400 - 1)  # (the load put the clock back where it was saved)
+        got = client.get_ml_input_channel(
+            mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP
+        )
+        assert got["status"] == "ACTIVE"
+        m.advance_time(1)
+        got = client.get_ml_input_channel(
+            mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP
+        )
+        assert got["status"] == "INACTIVE"
+        assert got["statusDetails"]["statusCode"] == "RETENTION_PERIOD_EXPIRED"
