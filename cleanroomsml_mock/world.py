@@ -95,7 +95,10 @@ class World:
     def schedule(self, record: Record, backend: Any) -> None:
         """Look at ``record`` again when its ``next_due`` comes (after a change)."""
         if self.backends.get((backend.account_id, backend.region)) is backend:
-            self._schedule.pending[id(record)] = (record, backend)
+            schedule = self._schedule
+            # (a record placed before is placed again: its time may have gone)
+            if _may_fall_due(record) or id(record) in schedule.due:
+                schedule.pending[id(record)] = (record, backend)
 
     def reset(self) -> None:
         """Forget every resource, membership, injected error and recorded call, and put
