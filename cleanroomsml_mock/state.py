@@ -10,11 +10,13 @@ booleans, JSON objects, ISO 8601 timestamps, status tracks, nested records (a tr
 model's versions) and references to another record by ARN (the owner's copy of a
 cross-account generation job names its ``starter_copy``).
 
-Loading validates the whole document first (``validate``, a pure function over the
-JSON): every field, its type and its format (ARNs of the backend's account and region,
-timestamps with a time zone, statuses of the model's enum for the record's kind, tags as
-strings...). Any deviation is a ``StateFileError`` naming the path inside the file, and
-nothing is touched. Only then are records built and put in place.
+Loading checks the whole document first (``checked``; ``validate`` is the same check,
+a pure function over the JSON): every field, its type and its format (ARNs of the
+backend's account and region, timestamps with a time zone, statuses of the model's enum
+for the record's kind, tags as strings...), each record built as it passes (one pass,
+nothing in the world touched). Any deviation is a ``StateFileError`` naming the path
+inside the file, and nothing is touched. Only then are the records filed in new backends
+and put in place.
 
 Version-1 files (the earlier generic encoding) still load: they are decoded by
 state_v1.py, then converted to version 2 and validated like any other file.
