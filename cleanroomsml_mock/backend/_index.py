@@ -332,6 +332,21 @@ def _position_after(part: Ordered, key: tuple[int, int]) -> int:
     return lo
 
 
+def _append(
+    lists: dict[tuple[Any, ...], Ordered], key: tuple[Any, ...], seq: int, record: Record
+) -> None:
+    """File ``record`` (numbered ``seq``, the newest) at the end of the ordered list
+    ``key``; a new list starts with it (no ``__init__`` runs)."""
+    found = lists.get(key)
+    if found is None:
+        found = lists[key] = object.__new__(Ordered)
+        found.seqs = [seq]
+        found.items = [record]
+    else:
+        found.seqs.append(seq)
+        found.items.append(record)
+
+
 class Indexes:
     """The derived indexes of one backend (see the module docstring)."""
 
@@ -398,7 +413,6 @@ class Indexes:
         counted = self.counted
         sequence = _SEQUENCE
         parents = _PARENT_SET
-        new = object.__new__
         fields = _FIELDS
         kinds = self.kinds
         if self.epoch != _EPOCH[0]:  # a status count or a listing declared since
@@ -434,26 +448,12 @@ class Indexes:
                 # a record naming itself (a trained model's trainedModelArn) is no parent
                 if value != arn and isinstance(value, str):
                     key = (kind, member, value)
-                    found = lists.get(key)
-                    if found is None:
-                        found = lists[key] = new(Ordered)
-                        found.seqs = [seq]
-                        found.items = [record]
-                    else:
-                        found.seqs.append(seq)
-                        found.items.append(record)
+                    _append(lists, key, seq, record)
             for first in plan.listed1:
                 value = data.get(first)
                 if value != arn and isinstance(value, str):
                     key = (kind, first, value)
-                    found = lists.get(key)
-                    if found is None:
-                        found = lists[key] = new(Ordered)
-                        found.seqs = [seq]
-                        found.items = [record]
-                    else:
-                        found.seqs.append(seq)
-                        found.items.append(record)
+                    _append(lists, key, seq, record)
             for first, second in plan.listed2:
                 value = data.get(first)
                 other = data.get(second)
@@ -464,25 +464,11 @@ class Indexes:
                     and isinstance(other, str)
                 ):
                     key = (kind, first, value, second, other)
-                    found = lists.get(key)
-                    if found is None:
-                        found = lists[key] = new(Ordered)
-                        found.seqs = [seq]
-                        found.items = [record]
-                    else:
-                        found.seqs.append(seq)
-                        found.items.append(record)
+                    _append(lists, key, seq, record)
             for members in plan.listed_more:
                 combination = _combination(plan.key, members, data, arn)
                 if combination is not None:
-                    found = lists.get(combination)
-                    if found is None:
-                        found = lists[combination] = new(Ordered)
-                        found.seqs = [seq]
-                        found.items = [record]
-                    else:
-                        found.seqs.append(seq)
-                        found.items.append(record)
+                    _append(lists, combination, seq, record)
             if type(record) is not cls:  # a kind filed in another class
                 flat = _PLAIN.get(type(record)) or _plain(type(record))
             if plan.counts:  # a new record is in no count yet: it enters those it is in
