@@ -470,9 +470,8 @@ class Indexes:
                 if combination is not None:
                     _append(lists, combination, seq, record)
             if type(record) is not cls:  # a kind filed in another class
-                flat = _PLAIN.get(type(record))  # (False is an answer too)
-                if flat is None:
-                    flat = _plain(type(record))
+                plain = _PLAIN.get(type(record))  # (False is an answer too)
+                flat = _plain(type(record)) if plain is None else plain
             if plan.counts:  # a new record is in no count yet: it enters those it is in
                 if flat:
                     status = track.status if track is not None else None
