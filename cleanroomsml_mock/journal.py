@@ -85,7 +85,7 @@ class Journal:
         if exists:
             with no_collection(keep=True):
                 loaded = read_loaded(self.path)
-                build(world, loaded.document["world"], loaded.backends)
+                build(world, loaded.document, loaded.backends)
             self._id, self._seq = loaded.journal_id, loaded.seq
             entries = loaded.entries
             self._snapshot_bytes = os.stat(self.path).st_size

@@ -1011,12 +1011,14 @@ def check_references(backends: dict[tuple[str, str], dict[str, Filed]]) -> None:
 
 def build(
     world: World,
-    section: dict[str, Any],
+    document: dict[str, Any],
     backends: dict[tuple[str, str], dict[str, Filed]],
 ) -> None:
-    """Replace the state of ``world`` by a checked document: the world section and, per
-    backend key, its records by ARN in order (``checked``). Everything is built first,
-    then swapped in."""
+    """Replace the state of ``world`` by a checked ``document``: its world section and,
+    per backend key, its records by ARN in order (``checked``). Everything is built first,
+    then swapped in; the world keeps the document until its state is replaced or reset
+    (``World.loaded_document``)."""
+    section = document["world"]
     from .backend import CleanRoomsMLBackend
     from .backend._view import view_of
 
@@ -1052,7 +1054,7 @@ def build(
         world.memberships = registry
         # the state replaced is freed once the lock is released: the calls waiting for
         # it do not wait for that too
-        replaced = world.replace_backends(built)
+        replaced = world.replace_backends(built, document)
     del replaced
 
 
@@ -1094,7 +1096,7 @@ def load_world(world: World, document: Any, source: str = "state") -> None:
         check_references(backends)
     except _Bad as bad:
         raise StateFileError(f"{source}: {bad}") from None
-    build(world, document["world"], backends)
+    build(world, document, backends)
 
 
 # ---------------------------------------------------------------- files
@@ -1365,7 +1367,7 @@ def load(world: World, path: str | os.PathLike[str]) -> None:
     if a server left one)."""
     with no_collection(keep=True):
         loaded = read_loaded(Path(path))
-        build(world, loaded.document["world"], loaded.backends)
+        build(world, loaded.document, loaded.backends)
 
 
 @contextlib.contextmanager

@@ -239,6 +239,43 @@ def test_a_loaded_state_is_collected_once_it_is_dropped(tmp_path: Path) -> None:
         assert [r for r in refs if r() is not None] == []
 
 
+def test_a_load_keeps_its_document_until_the_state_is_replaced_or_reset(
+    tmp_path: Path,
+) -> None:
+    """The parsed document stays with the state loaded from it (docs/usage.md, "Cost at
+    scale"), and goes with it: loading again and again holds one document, not one per
+    load, and a reset holds none."""
+    import gc
+    import sys
+
+    path = tmp_path / "state.json"
+    with mock_cleanroomsml() as m:
+        populate(m)
+        client = client_for("123456789012")
+        for i in range(40):
+            make_training_dataset(client, name=f"more-{i}")
+        m.save_state(path)
+        world = m._require_world()
+        for _ in range(3):  # (the first loads fill the loader's caches)
+            m.load_state(path)
+        document = world.loaded_document
+        assert len(document["backends"][0]["records"]) > 40
+        gc.collect()
+        before = sys.getallocatedblocks()
+        for _ in range(4):
+            m.load_state(path)
+        assert world.loaded_document is not document
+        del document
+        gc.collect()
+        grown = sys.getallocatedblocks() - before
+        m.reset()
+        assert world.loaded_document is None
+        gc.collect()
+        one_state = before - sys.getallocatedblocks()
+        # the state and its document are hundreds of blocks; four loads keep one of each
+        assert one_state > 1000 and grown < one_state // 10, (one_state, grown)
+
+
 def test_objects_the_program_froze_stay_frozen_across_a_load(tmp_path: Path) -> None:
     import gc
 
