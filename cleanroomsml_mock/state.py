@@ -1016,8 +1016,9 @@ def build(
 ) -> None:
     """Replace the state of ``world`` by a checked ``document``: its world section and,
     per backend key, its records by ARN in order (``checked``). Everything is built first,
-    then swapped in; the world keeps the document until its state is replaced or reset
-    (``World.loaded_document``)."""
+    then swapped in. The world keeps the document and ``backends`` until its state is
+    replaced or reset (``World.loaded``), and nothing else made here outlives the call
+    but the state: a load leaves no holes among the objects of the state it builds."""
     section = document["world"]
     from .backend import CleanRoomsMLBackend
     from .backend._view import view_of
@@ -1025,24 +1026,22 @@ def build(
     options, registry = _build_world_section(section)
     built: dict[tuple[str, str], CleanRoomsMLBackend] = {}
     by_arn: dict[str, Record] = {}
-    links: list[tuple[Record, str, str]] = []
     view = view_of(world)
     for (account, region), records in backends.items():
         backend = CleanRoomsMLBackend(view, account, region)
-        made: list[Record] = []
-        for value, record in records.values():
-            made.append(record)
-            by_arn[record.arn] = record
-            for name in _references(value["type"]):
-                if value.get(name) is not None:
-                    links.append((record, name, value[name]))
+        made = [record for _, record in records.values()]
+        by_arn.update(zip(records, made, strict=True))
         backend.file_loaded(made)
         built[(account, region)] = backend
-    for record, name, arn in links:
-        setattr(record, name, by_arn[arn])
-        post_init = getattr(record, "__post_init__", None)
-        if post_init is not None:
-            post_init()
+    for records in backends.values():
+        for value, record in records.values():
+            for name in _references(value["type"]):
+                target = value.get(name)
+                if target is not None:
+                    setattr(record, name, by_arn[target])
+                    post_init = getattr(record, "__post_init__", None)
+                    if post_init is not None:
+                        post_init()
     with world.lock:
         world.config.account_id = options.account_id
         world.config.lifecycle = options.lifecycle
@@ -1054,7 +1053,7 @@ def build(
         world.memberships = registry
         # the state replaced is freed once the lock is released: the calls waiting for
         # it do not wait for that too
-        replaced = world.replace_backends(built, document)
+        replaced = world.replace_backends(built, (document, backends))
     del replaced
 
 

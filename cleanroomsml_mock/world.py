@@ -40,12 +40,13 @@ class World:
         # the mock's clock: wall clock plus an offset (m.advance_time)
         self.clock = Clock()
         self._schedule = _Schedule()
-        # the parsed state document the backends were loaded from (None: not loaded), kept
-        # until they are replaced or reset: freeing it while they live would leave its
-        # scaffolding (each record's object, times, status) as holes among their objects,
-        # which the next load fills, so the state it builds is spread over the heap and
-        # the state it replaces cannot give its memory back (docs/usage.md, "Cost at scale")
-        self.loaded_document: Any = None
+        # what the backends were loaded from (None: not loaded): the parsed state document
+        # and the records checked from it, kept until the backends are replaced or reset.
+        # Freed while they live, its scaffolding (each record's object, times, status)
+        # would leave holes among their objects; the next load would fill them, spreading
+        # the state it builds over the heap, and the state it replaces could not give its
+        # memory back (docs/usage.md, "Cost at scale")
+        self.loaded: Any = None
 
     def backend(self, account_id: str, region: str) -> CleanRoomsMLBackend:
         key = (account_id, region)
@@ -86,16 +87,16 @@ class World:
         """``catch_up`` for a caller that holds ``lock`` already (the dispatcher)."""
         self._schedule.run(self)
 
-    def replace_backends(self, backends: dict[tuple[str, str], Any], document: Any) -> list[Any]:
-        """Put ``backends``, loaded from ``document``, in place of every backend (a state
+    def replace_backends(self, backends: dict[tuple[str, str], Any], loaded: Any) -> list[Any]:
+        """Put ``backends``, built from ``loaded``, in place of every backend (a state
         load; the caller holds ``lock``) and return what they replace (the backends and
-        the document those were loaded from): the caller drops it once it releases the
-        lock. The clock's schedule starts afresh, with the new records placed now, so the
-        replaced records are not kept by it and the next call does not place them all."""
-        replaced = [*self.backends.values(), self.loaded_document]
+        what those were loaded from): the caller drops it once it releases the lock. The
+        clock's schedule starts afresh, with the new records placed now, so the replaced
+        records are not kept by it and the next call does not place them all."""
+        replaced = [*self.backends.values(), self.loaded]
         self.backends.clear()
         self.backends.update(backends)
-        self.loaded_document = document
+        self.loaded = loaded
         self._schedule = _Schedule()
         self._schedule.place_all(self)
         return replaced
@@ -115,7 +116,7 @@ class World:
             self.clock.offset = 0.0
             self._schedule = _Schedule()
             self.backends.clear()
-            self.loaded_document = None
+            self.loaded = None
             self.memberships = MembershipRegistry()
             self.faults.clear()
             self.calls.clear()

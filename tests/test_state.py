@@ -258,18 +258,18 @@ def test_a_load_keeps_its_document_until_the_state_is_replaced_or_reset(
         world = m._require_world()
         for _ in range(3):  # (the first loads fill the loader's caches)
             m.load_state(path)
-        document = world.loaded_document
-        assert len(document["backends"][0]["records"]) > 40
+        document, checked = world.loaded
+        assert len(document["backends"][0]["records"]) > 40 and checked
         gc.collect()
         before = sys.getallocatedblocks()
         for _ in range(4):
             m.load_state(path)
-        assert world.loaded_document is not document
-        del document
+        assert world.loaded[0] is not document
+        del document, checked
         gc.collect()
         grown = sys.getallocatedblocks() - before
         m.reset()
-        assert world.loaded_document is None
+        assert world.loaded is None
         gc.collect()
         one_state = before - sys.getallocatedblocks()
         # the state and its document are hundreds of blocks; four loads keep one of each
