@@ -23,6 +23,13 @@ def note(record: Any, backend: Any = None) -> None:
             sink[(record, backend)] = None
 
 
+def note_all(records: Any, backend: Any = None) -> None:
+    """``note`` each of ``records`` (held by ``backend``): one test when no journal is open."""
+    if _SINKS:
+        for record in records:
+            note(record, backend)
+
+
 def open_sink() -> dict[tuple[Any, Any], None]:
     sink: dict[tuple[Any, Any], None] = {}
     _SINKS.append(sink)

@@ -511,7 +511,34 @@ _TRACK_MEMBERS = frozenset(("status", "pending", "details", "since"))
 # a file names the same role or parent in many records)
 _GOOD_ARNS: set[str] = set()
 _GOOD_ARNS_BOUND = 1 << 16
-_KNOWN: dict[type[Record], frozenset[str]] = {}
+# record class -> the members its records may have, and how each extra field is loaded:
+# (name, load, test, decode, kept) as ``_Field`` says (decode None: the JSON value as is;
+# kept False: a reference, linked by ``build``)
+_LoadRow = tuple[
+    str, Callable[[Any], Any] | None, Callable[[Any], bool], Callable[[Any], Any] | None, bool
+]
+_Loader = tuple[frozenset[str], tuple[_LoadRow, ...]]
+_LOADERS: dict[type[Record], _Loader] = {}
+
+
+def _loader(cls: type[Record]) -> _Loader:
+    fields = _schema(cls)
+    found = _LOADERS[cls] = (
+        frozenset({"type", "data_times", *_BASE_FIELDS, *(f.name for f in fields)}),
+        tuple(
+            (
+                f.name,
+                f.load,
+                f.ok or f.passes,
+                None if f.decode is _same else f.decode,
+                f.reference is None,
+            )
+            for f in fields
+        ),
+    )
+    return found
+
+
 _FROM_ISO = _dt.datetime.fromisoformat
 # what a member of a record's ``data`` must hold, by its name (a bounded memo): a string
 # (the members the mock indexes and compares on), an ARN (``...Arn``), or anything (0)
@@ -587,11 +614,8 @@ def _load_record(value: Any, home: tuple[str, str] | None, base: type[Record]) -
     cls = RECORD_TYPES.get(name) if isinstance(name, str) else None
     if cls is None or not issubclass(cls, base):
         return None
-    known = _KNOWN.get(cls)
-    if known is None:
-        known = _KNOWN[cls] = frozenset(
-            {"type", "data_times", *_BASE_FIELDS, *(f.name for f in _schema(cls))}
-        )
+    loader = _LOADERS.get(cls) or _loader(cls)
+    known = loader[0]
     keys = value.keys()
     if not keys <= known or not _BASE_MEMBERS <= keys:
         return None
@@ -660,20 +684,19 @@ def _load_record(value: Any, home: tuple[str, str] | None, base: type[Record]) -
     if tags and not all(isinstance(tag, str) for tag in tags.values()):
         return None
     extra: dict[str, Any] = {}
-    for field in _schema(cls):
-        fname = field.name
+    for fname, load, test, decode, keep in loader[1]:
         if fname not in value:
             continue
         member = value[fname]
-        if field.load is not None:
-            member = field.load(member)
+        if load is not None:
+            member = load(member)
             if member is _REFUSED:
                 return None
-        elif not field.passes(member):
+        elif not test(member):
             return None
-        elif field.decode is not _same:
-            member = field.decode(member) if member is not None else None
-        if member is not None and field.reference is None:
+        elif decode is not None and member is not None:
+            member = decode(member)
+        if keep and member is not None:
             extra[fname] = member
     return cls(kind, arn, data, created, updated, track, tags, taggable, **extra)
 

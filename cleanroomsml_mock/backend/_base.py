@@ -155,9 +155,8 @@ class BackendBase:
         records = list(records)
         indexes = self.indexes()
         tables = self.tables
-        note = changes.note
+        changes.note_all(records, self)
         for record in records:
-            note(record, self)
             table = tables.get(record.kind)
             if table is None:
                 table = tables[record.kind] = {}
