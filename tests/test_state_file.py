@@ -540,6 +540,48 @@ def test_the_quick_record_check_agrees_with_the_rule_by_rule_one(
         assert _record_ok(record, home, Record) is not None
 
 
+@pytest.mark.parametrize(
+    "resource",
+    ["training-dataset/x", "x", "\n", "", "training-dataset/a b\nc"],
+)
+@pytest.mark.parametrize(
+    "partition, region, account",
+    [
+        ("aws", REGION, ACCOUNT),
+        ("aws-cn", REGION, ACCOUNT),
+        ("aws", "eu-west-1", ACCOUNT),
+        ("aws", REGION, "210987654321"),
+        ("aws", REGION.upper(), ACCOUNT),
+    ],
+)
+def test_the_quick_check_of_a_record_arn_agrees_with_the_pattern(
+    resource: str, partition: str, region: str, account: str
+) -> None:
+    """The loader reads an ARN of the backend's own account and region by its prefix; the
+    rule by rule check matches the pattern. Both agree at the edges: an empty or odd
+    resource part, another partition, another region or account."""
+    import copy
+
+    from cleanroomsml_mock.records import Record
+    from cleanroomsml_mock.state import _Bad, _explain_record, _record_ok
+
+    rich = _rich_document()
+    entry = next(e for e in rich["backends"] if (e["account"], e["region"]) == (ACCOUNT, REGION))
+    home = (entry["account"], entry["region"])
+    record = copy.deepcopy(next(r for r in entry["records"] if r["kind"] == "training-dataset"))
+    record["arn"] = f"arn:{partition}:cleanrooms-ml:{region}:{account}:{resource}"
+    try:
+        _explain_record(record, "record", home, Record)
+    except _Bad:
+        assert _record_ok(record, home, Record) is None
+        refused = True
+    else:
+        assert _record_ok(record, home, Record) is not None
+        refused = False
+    ours = partition.startswith("aws") and (region, account) == (REGION, ACCOUNT)
+    assert refused is not (ours and resource != ""), record["arn"]
+
+
 def test_a_server_on_a_version_1_file_journals_and_converts_it_at_stop(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     raw = (Path(__file__).parent / "data" / "state-v1.json").read_bytes()
