@@ -274,6 +274,64 @@ def test_the_journal_replays_to_the_state_served(
         assert loaded["backends"] == served["backends"]
 
 
+def test_every_change_an_operation_makes_reaches_the_journal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every operation of the model that changes state (all but Get* and List*) is
+    served, with success, by a server on a state file; a restart reads back exactly the
+    state served (the snapshot and the journal), so no change escapes the journal. An
+    operation the model gains is missing here until it is added."""
+    from cleanroomsml_mock.model import operation_specs
+
+    from .builders import (
+        make_algorithm,
+        make_association,
+        make_configured_audience_model,
+        make_trained_model,
+        put_ml_configuration,
+        start_inference,
+    )
+
+    changing = {op for op in operation_specs() if not op.startswith(("Get", "List"))}
+    member = "22222222-2222-4222-8222-222222222222"
+    path = tmp_path / "state.json"
+    with ThreadedServer(state_file=path) as server:
+        _everything(server, capsys)
+        owner = server_client(server)
+        configured = make_configured_audience_model(
+            owner, make_audience_model(owner, name="updated"), name="updated"
+        )
+        owner.update_configured_audience_model(
+            configuredAudienceModelArn=configured, minMatchingSeedSize=1000
+        )
+        put_ml_configuration(owner, member)
+        owner.delete_ml_configuration(membershipIdentifier=member)
+        algorithm = make_algorithm(owner, name="short-lived")
+        association = make_association(owner, member, algorithm, name="short-lived")
+        owner.delete_configured_model_algorithm_association(
+            membershipIdentifier=member, configuredModelAlgorithmAssociationArn=association
+        )
+        owner.delete_configured_model_algorithm(configuredModelAlgorithmArn=algorithm)
+        model = make_trained_model(owner, member, name="to-cancel")
+        job = start_inference(owner, model, member, name="to-cancel")
+        server.set_status(job, "CREATE_IN_PROGRESS")
+        owner.cancel_trained_model_inference_job(
+            membershipIdentifier=member, trainedModelInferenceJobArn=job
+        )
+        server.set_status(model["trainedModelArn"], "CREATE_IN_PROGRESS")
+        owner.cancel_trained_model(
+            membershipIdentifier=member, trainedModelArn=model["trainedModelArn"]
+        )
+        served_ok = {call.operation for call in server.calls if call.status == 200}
+        assert changing <= served_ok, sorted(changing - served_ok)
+        served = dump_world(server.world)
+        with mock_cleanroomsml() as m:
+            m.load_state(path)  # the snapshot and the journal, as a restart reads them
+            loaded = dump_world(m._world)
+        assert loaded["world"] == served["world"]
+        assert loaded["backends"] == served["backends"]
+
+
 def test_a_status_moved_by_a_read_is_journaled(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     with ThreadedServer(state_file=path, lifecycle="progressive") as server:
