@@ -1040,8 +1040,9 @@ def build(
     """Replace the state of ``world`` by a checked ``document``: its world section and,
     per backend key, its records by ARN in order (``checked``). Everything is built first,
     then swapped in. The world keeps the document and ``backends`` until its state is
-    replaced or reset (``World.loaded``), and nothing else made here outlives the call
-    but the state: a load leaves no holes among the objects of the state it builds."""
+    replaced or reset (``World.loaded``), and the little else made here (no object per
+    record) is freed when the call returns: a load leaves next to no holes among the
+    objects of the state it builds."""
     section = document["world"]
     from .backend import CleanRoomsMLBackend
     from .backend._view import view_of
