@@ -86,6 +86,13 @@ def gone(call: Callable[[], Any], client: Any) -> None:
         call()
 
 
+def read_channel(client: Any, channel: str) -> dict[str, Any]:
+    """GetMLInputChannel of ``channel`` (in ``MEMBERSHIP``)."""
+    return dict(
+        client.get_ml_input_channel(mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP)
+    )
+
+
 # ---------------------------------------------------------------------------- the clock
 
 
@@ -186,9 +193,7 @@ def test_channel_model_inference_and_export(timed: CleanRoomsMLMock, client: Any
     channel = make_channel(client, retentionInDays=30)
 
     def get_channel() -> dict[str, Any]:
-        return dict(
-            client.get_ml_input_channel(mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP)
-        )
+        return read_channel(client, channel)
 
     walk(timed, get_channel, "ml-input-channel", ["CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE"])
     model = make_trained_model(client, channel=channel)
@@ -335,11 +340,7 @@ def test_channel_data_expires_after_retention(frozen: Any, client: Any, lifecycl
         became_active = m.now()
 
         def get() -> dict[str, Any]:
-            return dict(
-                client.get_ml_input_channel(
-                    mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP
-                )
-            )
+            return read_channel(client, channel)
 
         m.advance_time(7 * 86400 - 1)
         assert get()["status"] == "ACTIVE"
@@ -359,14 +360,10 @@ def test_expiry_counts_from_when_the_channel_became_active(frozen: Any, client: 
         channel = make_channel(client, retentionInDays=1)
         created = m.now()
         m.advance_time(86400)  # a day after creation, less than a day after ACTIVE
-        got = client.get_ml_input_channel(
-            mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP
-        )
+        got = read_channel(client, channel)
         assert got["status"] == "ACTIVE"
         m.advance_time(3600)
-        got = client.get_ml_input_channel(
-            mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP
-        )
+        got = read_channel(client, channel)
         assert got["status"] == "INACTIVE"
         became_active = created + dt.timedelta(
             seconds=sum(
@@ -507,13 +504,9 @@ def test_time_rules_act_after_a_load_and_the_replaced_state_is_let_go(
         gc.collect()
         assert gone_later() is None
         m.advance_time(7 * 86400 - 1)  # (the load put the clock back where it was saved)
-        got = client.get_ml_input_channel(
-            mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP
-        )
+        got = read_channel(client, channel)
         assert got["status"] == "ACTIVE"
         m.advance_time(1)
-        got = client.get_ml_input_channel(
-            mlInputChannelArn=channel, membershipIdentifier=MEMBERSHIP
-        )
+        got = read_channel(client, channel)
         assert got["status"] == "INACTIVE"
         assert got["statusDetails"]["statusCode"] == "RETENTION_PERIOD_EXPIRED"
