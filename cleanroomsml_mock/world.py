@@ -13,6 +13,7 @@ import datetime as _dt
 import heapq
 import itertools
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .calls import CallList
@@ -154,12 +155,8 @@ class _Schedule:
             self.placed = ()
         backends = tuple(world.backends.values())
         if backends != self.placed:  # a new backend, or new ones after a state load
-            self.placed = backends
-            self.seen = {id(b) for b in backends}
-            for backend in backends:
-                for record in backend.records.values():
-                    if _may_fall_due(record):
-                        self.pending[id(record)] = (record, backend)
+            for record, backend in self._take(backends):
+                self.pending[id(record)] = (record, backend)
         heap = self.heap
         pending = self.pending
         if not heap and not pending:
@@ -200,13 +197,18 @@ class _Schedule:
         config = world.config
         self.lifecycle = config.lifecycle
         self.durations = dict(config.durations)
-        backends = tuple(world.backends.values())
+        for record, backend in self._take(tuple(world.backends.values())):
+            self._place(record, backend)
+
+    def _take(self, backends: tuple[Any, ...]) -> Iterator[tuple[Record, Any]]:
+        """Take ``backends`` as the ones placed; their records that may fall due, each
+        with its backend (the others are skipped without asking)."""
         self.placed = backends
         self.seen = {id(b) for b in backends}
         for backend in backends:
             for record in backend.records.values():
                 if _may_fall_due(record):
-                    self._place(record, backend)
+                    yield record, backend
 
     def _place(self, record: Record, backend: Any) -> None:
         due = record.next_due(backend)
